@@ -1,0 +1,404 @@
+"""``load_dataset(path) -> Dataset``: every app and every resource it deploys, as tidy frames.
+
+Layout read (the contract of every command):
+
+- ``apps/``: Argo CD Application manifests (``*.yaml``/``*.yml``, several documents per file).
+- ``rendered/<app>.yaml`` or ``rendered/<app>/*.yaml``: what the app deploys.
+- ``render-status.json`` (optional): written by ``gitops-analysis render``.
+
+Nothing is dropped silently: every non-empty document of ``rendered/`` becomes a resource row or
+a load-error row (``accounting.documents == resources + load_errors``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import schema
+from .applications import AppRecord, instance_name, parse_application
+from .errors import InputError, NotADatasetError
+from .kinds import ARGOCD_KINDS, BUILTIN_SCOPES, CLUSTER, NAMESPACED, UNKNOWN
+from .manifests import expand, to_record
+from .yamldocs import read_documents
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Accounting:
+    files: int = 0  # rendered files read
+    documents: int = 0  # non-empty rendered documents (a kind: List counts as its items)
+    resources: int = 0
+    load_errors: int = 0
+    apps_without_render: int = 0
+    app_files: int = 0
+    app_documents: int = 0
+    applications: int = 0
+    app_load_errors: int = 0
+    skipped_app_documents: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Dataset:
+    """The frames of one dataset. Columns: ``docs/frames.md`` (from ``schema.py``)."""
+
+    name: str
+    apps: pd.DataFrame
+    sources: pd.DataFrame
+    resources: pd.DataFrame
+    crds: pd.DataFrame
+    load_errors: pd.DataFrame
+    warnings: pd.DataFrame
+    accounting: Accounting
+    root: Path | None = field(default=None, repr=False)
+    cluster_scopes: dict = field(default_factory=dict, repr=False)
+
+    def app(self, name: str) -> pd.Series:
+        rows = self.apps[self.apps["name"] == name]
+        if rows.empty:
+            raise KeyError(name)
+        return rows.iloc[0]
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and
+                  (p.is_file() or p.is_symlink()))
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError, RuntimeError):
+        return False
+
+
+class _Collector:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.load_errors: list[dict] = []
+        self.warnings: list[dict] = []
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def error(self, part: str, app: str, file: str, doc_index: int, line: int, reason: str,
+              item: int = -1) -> None:
+        self.load_errors.append({"part": part, "app": app, "file": file, "doc_index": doc_index,
+                                 "item": item, "line": line, "reason": reason})
+
+    def warn(self, part: str, app: str, file: str, doc_index: int, line: int,
+             reason: str) -> None:
+        self.warnings.append({"part": part, "app": app, "file": file, "doc_index": doc_index,
+                              "line": line, "reason": reason})
+
+    def read(self, path: Path, part: str, app: str):
+        """Documents of one file, with file-level problems recorded. None: unreadable."""
+        file = self.rel(path)
+        if path.is_symlink() and not _inside(self.root, path):
+            self.error(part, app, file, -1, 0, f"{file}: symbolic link that leaves the dataset: "
+                       "refused; copy the file into the dataset")
+            return None
+        try:
+            docs, warnings, error = read_documents(path, file)
+        except OSError as exc:
+            self.error(part, app, file, -1, 0, f"{file}: cannot be read ({exc.strerror}): "
+                       "check the file")
+            return None
+        for w in warnings:
+            self.warn(part, app, file, -1, _line_of(w), w)
+        if error:
+            self.error(part, app, file, -1, _line_of(error), error)
+            return None
+        for d in docs:
+            for w in d.warnings:
+                self.warn(part, app, file, d.doc_index, _line_of(w), w)
+        return docs
+
+
+def _line_of(message: str) -> int:
+    head = message.split(": ", 1)[0]
+    try:
+        return int(head.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _read_apps(root: Path, col: _Collector, acc: Accounting) -> list[AppRecord]:
+    records: dict[str, AppRecord] = {}
+    for path in _yaml_files(root / "apps"):
+        acc.app_files += 1
+        docs = col.read(path, "apps", "")
+        if docs is None:
+            acc.app_documents += 1
+            acc.app_load_errors += 1
+            continue
+        for d in docs:
+            acc.app_documents += 1
+            where = f"{d.file}:{d.line}"
+            if d.error:
+                col.error("apps", "", d.file, d.doc_index, _line_of(d.error), d.error)
+                acc.app_load_errors += 1
+                continue
+            data = d.data
+            kind = data.get("kind") if isinstance(data, dict) else None
+            api = str(data.get("apiVersion", "")) if isinstance(data, dict) else ""
+            if kind != "Application" or not api.startswith("argoproj.io/"):
+                acc.skipped_app_documents += 1
+                col.warn("apps", "", d.file, d.doc_index, d.line,
+                         f"{where}: {kind or 'document'} is not an argoproj.io Application: "
+                         "skipped; only Applications are read from apps/")
+                continue
+            rec = parse_application(data, where, d.file, d.line)
+            if isinstance(rec, str):
+                col.error("apps", "", d.file, d.doc_index, d.line, rec)
+                acc.app_load_errors += 1
+                continue
+            name = rec.row["name"]
+            if name in records:
+                first = records[name].row
+                col.error("apps", name, d.file, d.doc_index, d.line,
+                          f"{where}: a second Application named {name} (first at "
+                          f"{first['file']}:{first['line']}): skipped; give each app its own name")
+                acc.app_load_errors += 1
+                continue
+            for w in rec.warnings:
+                col.warn("apps", name, d.file, d.doc_index, d.line, w)
+            records[name] = rec
+    acc.applications = len(records)
+    return [records[k] for k in sorted(records)]
+
+
+def _rendered_files(root: Path) -> list[tuple[str, Path]]:
+    folder = root / "rendered"
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in _yaml_files(folder):
+        parts = path.relative_to(folder).parts
+        app = parts[0] if len(parts) > 1 else path.stem
+        out.append((app, path))
+    return out
+
+
+def _read_render_status(root: Path) -> dict:
+    path = root / "render-status.json"
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid JSON ({exc})", file="render-status.json",
+                         todo="re-run gitops-analysis render") from exc
+    apps = data.get("apps", data) if isinstance(data, dict) else None
+    if not isinstance(apps, dict):
+        raise InputError("expected an object of apps", file="render-status.json",
+                         todo="re-run gitops-analysis render")
+    return apps
+
+
+def load_cluster_api(path: str | Path) -> dict[tuple[str, str], str]:
+    """Read ``kubectl api-resources -o wide`` output: (group, kind) -> scope."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read: {exc}", file=str(path),
+                         todo="pass the output of 'kubectl api-resources -o wide'") from exc
+    if not lines or "NAMESPACED" not in lines[0] or "KIND" not in lines[0]:
+        raise InputError("no NAME/APIVERSION/NAMESPACED/KIND header", file=str(path), line=1,
+                         todo="pass the output of 'kubectl api-resources -o wide'")
+    header = lines[0]
+    cols = {name: header.index(name) for name in ("APIVERSION", "NAMESPACED", "KIND")}
+    scopes = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        fields = line.split()
+        # SHORTNAMES may be empty, so find fields by their position after APIVERSION
+        try:
+            api_idx = next(i for i, f in enumerate(fields) if "/" in f or f == "v1")
+            api, namespaced, kind = fields[api_idx], fields[api_idx + 1], fields[api_idx + 2]
+        except (StopIteration, IndexError):
+            raise InputError("cannot read this line", file=str(path), line=number,
+                             todo="pass unmodified 'kubectl api-resources -o wide' output") \
+                from None
+        if namespaced not in ("true", "false"):
+            raise InputError(f"NAMESPACED is {namespaced!r}", file=str(path), line=number,
+                             todo="pass unmodified 'kubectl api-resources -o wide' output")
+        group = api.rpartition("/")[0] if "/" in api else ""
+        scopes[(group, kind)] = NAMESPACED if namespaced == "true" else CLUSTER
+    del cols
+    return scopes
+
+
+def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = None) -> Dataset:
+    """Load a dataset folder into frames. See the module doc for the layout."""
+    root = Path(path)
+    if not root.is_dir():
+        raise NotADatasetError("not a folder", file=str(path),
+                               todo="point at a dataset folder that holds apps/ and rendered/")
+    if not (root / "apps").is_dir():
+        raise NotADatasetError("not a dataset (no apps/ folder)", file=str(path),
+                               todo="point at a folder that holds apps/ and rendered/")
+    if isinstance(cluster_api, (str, Path)):
+        cluster_api = load_cluster_api(cluster_api)
+    cluster_scopes = dict(cluster_api or {})
+
+    acc = Accounting()
+    col = _Collector(root)
+    app_records = _read_apps(root, col, acc)
+    status = _read_render_status(root)
+    apps_by_name = {r.row["name"]: r.row for r in app_records}
+
+    rows: list[dict] = []
+    crds: list[dict] = []
+    rendered_apps: set[str] = set()
+    for app, path in _rendered_files(root):
+        acc.files += 1
+        known = app in apps_by_name
+        docs = col.read(path, "rendered", app)
+        if docs is None:
+            acc.documents += 1
+            continue
+        for d in docs:
+            if d.error:
+                acc.documents += 1
+                col.error("rendered", app, d.file, d.doc_index, _line_of(d.error), d.error)
+                continue
+            for item, data in expand(d.data):
+                acc.documents += 1
+                where = f"{d.file}:{d.line}" + (f": item {item}" if item >= 0 else "")
+                if not known:
+                    col.error("rendered", app, d.file, d.doc_index, d.line,
+                              f"{where}: no Application named {app} in apps/: add its "
+                              "Application or rename the rendered file", item)
+                    continue
+                record, error, warnings = to_record(data, where)
+                for w in warnings:
+                    col.warn("rendered", app, d.file, d.doc_index, d.line, w)
+                if error:
+                    col.error("rendered", app, d.file, d.doc_index, d.line, error, item)
+                    continue
+                record.update(app=app, file=d.file, doc_index=d.doc_index, item=item,
+                              line=d.line, source=d.source or "")
+                crd = record.pop("crd", None)
+                if crd is not None:
+                    crds.append({**crd, "app": app, "name": record["name"],
+                                 "content_hash": record["content_hash"], "file": d.file,
+                                 "line": d.line})
+                rows.append(record)
+        if known:
+            rendered_apps.add(app)
+
+    apps_frame, sources_frame = _apps_frames(app_records, rendered_apps, status, rows)
+    acc.apps_without_render = int((apps_frame["render_status"] == "missing").sum())
+    crd_frame = _crds_frame(crds, apps_by_name)
+    resources = _resources_frame(rows, apps_frame, crd_frame, cluster_scopes)
+    load_errors = schema.conform(pd.DataFrame(col.load_errors), "load_errors") \
+        if col.load_errors else schema.empty("load_errors")
+    warnings = schema.conform(pd.DataFrame(col.warnings), "warnings") \
+        if col.warnings else schema.empty("warnings")
+    acc.resources = len(resources)
+    acc.load_errors = int((load_errors["part"] == "rendered").sum())
+    return Dataset(name=root.resolve().name, apps=apps_frame, sources=sources_frame,
+                   resources=resources, crds=crd_frame, load_errors=load_errors,
+                   warnings=warnings, accounting=acc, root=root, cluster_scopes=cluster_scopes)
+
+
+def _apps_frames(records: list[AppRecord], rendered: set[str], status: dict,
+                 rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["app"]] = counts.get(r["app"], 0) + 1
+    app_rows = []
+    source_rows = []
+    for rec in records:
+        row = dict(rec.row)
+        name = row["name"]
+        st = status.get(name) if isinstance(status.get(name), dict) else {}
+        if st.get("status") in schema.RENDER_STATUSES:
+            row["render_status"] = st["status"]
+            row["render_message"] = str(st.get("message", ""))
+        elif name in rendered:
+            row["render_status"], row["render_message"] = "ok", ""
+        else:
+            row["render_status"] = "missing"
+            row["render_message"] = (f"{row['file']}:{row['line']}: no rendered/{name}.yaml or "
+                                     f"rendered/{name}/: render the app (gitops-analysis render)")
+        row["resources"] = counts.get(name, 0)
+        app_rows.append(row)
+        types = st.get("source_types") if isinstance(st.get("source_types"), list) else []
+        for s in rec.sources:
+            s = dict(s)
+            if s["type"] == "unknown" and s["index"] < len(types) and \
+                    types[s["index"]] in schema.SOURCE_TYPES:
+                s["type"] = types[s["index"]]
+            source_rows.append(s)
+    apps = schema.conform(pd.DataFrame(app_rows), "apps") if app_rows else schema.empty("apps")
+    sources = schema.conform(pd.DataFrame(source_rows), "sources") if source_rows \
+        else schema.empty("sources")
+    apps = apps.sort_values("name", kind="stable").reset_index(drop=True)
+    return apps, sources
+
+
+def _crds_frame(crds: list[dict], apps_by_name: dict) -> pd.DataFrame:
+    if not crds:
+        return schema.empty("crds")
+    df = pd.DataFrame(crds)
+    df["cluster"] = df["app"].map(lambda a: apps_by_name[a]["cluster"])
+    return schema.conform(df, "crds").sort_values(["group", "kind", "app"], kind="stable") \
+        .reset_index(drop=True)
+
+
+def scope_table(crds: pd.DataFrame, cluster_scopes: dict) -> pd.DataFrame:
+    """(group, kind) -> scope and where it came from; later sources win over earlier ones."""
+    entries: dict[tuple[str, str], tuple[str, str]] = {}
+    for key, scope in BUILTIN_SCOPES.items():
+        entries[key] = (scope, "builtin")
+    for key, scope in ARGOCD_KINDS.items():
+        entries[key] = (scope, "argocd")
+    for g, k, s in crds[["group", "kind", "scope"]].itertuples(index=False):
+        if s != UNKNOWN and (g, k) not in BUILTIN_SCOPES:
+            entries[(g, k)] = (s, "crd")
+    for key, scope in cluster_scopes.items():
+        entries[key] = (scope, "cluster-api")
+    return pd.DataFrame([(g, k, s, f) for (g, k), (s, f) in sorted(entries.items())],
+                        columns=["group", "kind", "scope", "scope_from"])
+
+
+def _resources_frame(rows: list[dict], apps: pd.DataFrame, crds: pd.DataFrame,
+                     cluster_scopes: dict) -> pd.DataFrame:
+    if not rows:
+        return schema.empty("resources")
+    df = pd.DataFrame(rows)
+    app_cols = apps.set_index("name")[["cluster", "destination_namespace", "app_namespace",
+                                       "skip_dry_run"]]
+    df = df.join(app_cols, on="app")
+    scopes = scope_table(crds, cluster_scopes)
+    df = df.merge(scopes, on=["group", "kind"], how="left")
+    df["scope"] = df["scope"].fillna(UNKNOWN)
+    df["scope_from"] = df["scope_from"].fillna("unknown")
+    # controller/state.go NormalizeTargetObjects: cluster-scoped -> no namespace; namespaced
+    # and unknown kinds (IsNamespacedOrUnknown) -> the destination namespace when empty
+    declared = df["declared_namespace"]
+    df["namespace"] = declared.where(declared != "", df["destination_namespace"])
+    df.loc[df["scope"] == CLUSTER, "namespace"] = ""
+    df["skip_dry_run"] = df["skip_dry_run"].astype(bool) | df["resource_skip_dry_run"]
+    # util/argo/resource_tracking.go: an empty namespace (cluster-scoped) takes the app's
+    # destination namespace; the app part is Application.InstanceName()
+    tracking_ns = df["namespace"].where(df["namespace"] != "", df["destination_namespace"])
+    instance = [instance_name(ns, a) for ns, a in zip(df["app_namespace"], df["app"])]
+    df["tracking_id"] = (pd.Series(instance, index=df.index) + ":" + df["group"] + "/" +
+                         df["kind"] + ":" + tracking_ns + "/" + df["name"])
+    df["origin"] = df["origin"].where(df["origin"] != "", df["source"])
+    df = schema.conform(df, "resources")
+    return df.sort_values(["app", "file", "doc_index", "item"], kind="stable") \
+        .reset_index(drop=True)

@@ -1,0 +1,54 @@
+"""Argo CD's own messages, character for character (sources in each docstring).
+
+Users paste these into a search box, so they are reproduced exactly, never paraphrased.
+"""
+
+from __future__ import annotations
+
+
+def shared_resource(kind: str, name: str, app_qualified: str, other_instance: str) -> str:
+    """controller/state.go: ``%s/%s is part of applications %s and %s`` with the live kind and
+    name, ``app.QualifiedName()`` and the other app's instance name with ``_`` -> ``/``."""
+    return f"{kind}/{name} is part of applications {app_qualified} and " \
+           f"{other_instance.replace('_', '/')}"
+
+
+def shared_resource_failed(condition_message: str) -> str:
+    """controller/sync.go, sync option FailOnSharedResource=true."""
+    return "Shared resource found: " + condition_message
+
+
+def repeated_resource(group: str, kind: str, namespace: str, name: str, times: int) -> str:
+    """controller/state.go, key printed by kube.ResourceKey.String() (group/kind/ns/name)."""
+    return f"Resource {group}/{kind}/{namespace}/{name} appeared {times} times among " \
+           "application resources."
+
+
+def namespace_missing(name: str, group: str, version: str, kind: str) -> str:
+    """controller/state.go; the GVK printed by apimachinery's GroupVersionKind.String()."""
+    return f"Namespace for {name} {group}/{version}, Kind={kind} is missing."
+
+
+def crd_missing(group: str, kind: str, namespace: str, name: str) -> str:
+    """util/argo/argo.go AugmentSyncMsg (Argo CD >= 2.7)."""
+    return (f"The Kubernetes API could not find {group}/{kind} for requested resource "
+            f"{namespace}/{name}. Make sure the \"{kind}\" CRD is installed on the destination "
+            "cluster.")
+
+
+def crd_version_missing(version: str, group: str, kind: str, namespace: str, name: str,
+                        installed: str) -> str:
+    """util/argo/argo.go AugmentSyncMsg, when another version of the kind is installed."""
+    return (f"The Kubernetes API could not find version \"{version}\" of {group}/{kind} for "
+            f"requested resource {namespace}/{name}. Version \"{installed}\" of {group}/{kind} "
+            "is installed on the destination cluster.")
+
+
+def namespace_not_found(namespace: str) -> str:
+    """The API server's answer when applying into a namespace that does not exist."""
+    return f'namespaces "{namespace}" not found'
+
+
+def apply_failed(reason: str) -> str:
+    """The sync operation's message when an apply fails (gitops-engine sync_context.go)."""
+    return f"one or more objects failed to apply, reason: {reason}"

@@ -1,0 +1,160 @@
+"""Ownership rules: one resource in several apps, or twice in one app."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import messages
+from ..applications import instance_name, qualified_name
+from .registry import Rule, register
+
+KEY = ["cluster", "group", "kind", "namespace", "name"]
+
+
+def _tracked(ctx) -> pd.DataFrame:
+    """Resources Argo CD compares: hooks are split off first (gitops-engine splitHooks)."""
+    res = ctx.dataset.resources
+    return res[~res["is_hook"]].assign(kind=res["kind"].astype(str))
+
+
+def _shared(ctx, crd: bool) -> pd.DataFrame:
+    res = _tracked(ctx)
+    is_crd = (res["kind"] == "CustomResourceDefinition") & (res["group"] == "apiextensions.k8s.io")
+    res = res[is_crd if crd else ~is_crd]
+    per_app = res.drop_duplicates(KEY + ["app"])
+    counts = per_app.groupby(KEY, sort=False)["app"].transform("size")
+    shared = per_app[counts > 1]
+    if shared.empty:
+        return shared
+    hashes = res[res.set_index(KEY).index.isin(shared.set_index(KEY).index)] \
+        .groupby(KEY)["content_hash"].nunique().rename("variants")
+    return shared.join(hashes, on=KEY)
+
+
+def _last_writer(apps: pd.DataFrame, names: list[str]) -> str:
+    """Among apps that deploy the same object, the one that syncs last under waves owns it."""
+    waves = apps.set_index("name")["wave"]
+    return sorted(names, key=lambda a: (-int(waves[a]), a))[0]
+
+
+def check_shared_resource(ctx) -> pd.DataFrame | None:
+    shared = _shared(ctx, crd=False)
+    if shared.empty:
+        return None
+    apps = ctx.dataset.apps.set_index("name")
+    groups = shared.groupby(KEY, sort=True)["app"].apply(lambda s: sorted(s)).to_dict()
+    rows = []
+    for r in shared.itertuples(index=False):
+        names = groups[(r.cluster, r.group, r.kind, r.namespace, r.name)]
+        others = [a for a in names if a != r.app]
+        other = _last_writer(ctx.dataset.apps, others)
+        app_ns = apps.at[r.app, "app_namespace"]
+        msg = messages.shared_resource(r.kind, r.name, qualified_name(app_ns, r.app),
+                                       instance_name(apps.at[other, "app_namespace"], other))
+        fail = bool(apps.at[r.app, "fail_on_shared_resource"])
+        identical = r.variants == 1
+        rows.append({
+            "app": r.app, "cluster": r.cluster, "group": r.group, "version": r.version,
+            "kind": r.kind, "namespace": r.namespace, "name": r.name,
+            "message": messages.shared_resource_failed(msg) if fail else msg,
+            "severity": "error" if fail else None,
+            "argocd_condition": "SyncError" if fail else None,
+            "detail": ("identical manifests" if identical else
+                       "manifests differ: the apps overwrite each other on every sync"),
+            "related_apps": others, "file": r.file, "line": r.line,
+        })
+    return pd.DataFrame(rows)
+
+
+def check_shared_crd(ctx) -> pd.DataFrame | None:
+    shared = _shared(ctx, crd=True)
+    if shared.empty:
+        return None
+    groups = shared.groupby(KEY, sort=True)["app"].apply(lambda s: sorted(s)).to_dict()
+    rows = []
+    for r in shared.itertuples(index=False):
+        names = groups[(r.cluster, r.group, r.kind, r.namespace, r.name)]
+        others = [a for a in names if a != r.app]
+        identical = r.variants == 1
+        rows.append({
+            "app": r.app, "cluster": r.cluster, "group": r.group, "version": r.version,
+            "kind": r.kind, "namespace": r.namespace, "name": r.name,
+            "message": (f"CustomResourceDefinition {r.name} is also rendered by "
+                        f"{', '.join(others)}: Argo CD shows no warning (CRDs carry no tracking); "
+                        "the last app to sync wins, and pruning or deleting any of them deletes "
+                        "the CRD and every resource of it"),
+            "detail": "identical manifests" if identical else
+                      "manifests differ: each sync of one app overwrites the other's CRD",
+            "related_apps": others, "file": r.file, "line": r.line,
+        })
+    return pd.DataFrame(rows)
+
+
+def check_repeated_resource(ctx) -> pd.DataFrame | None:
+    res = _tracked(ctx)
+    counts = res.groupby(["app"] + KEY, sort=True).size()
+    repeated = counts[counts > 1]
+    if repeated.empty:
+        return None
+    first = res.drop_duplicates(["app"] + KEY).set_index(["app"] + KEY)
+    rows = []
+    for (app, cluster, group, kind, ns, name), n in repeated.items():
+        ex = first.loc[(app, cluster, group, kind, ns, name)]
+        rows.append({
+            "app": app, "cluster": cluster, "group": group, "version": ex["version"],
+            "kind": kind, "namespace": ns, "name": name,
+            "message": messages.repeated_resource(group, kind, ns, name, int(n)),
+            "detail": f"{n} documents; Argo CD keeps the last one",
+            "file": ex["file"], "line": int(ex["line"]),
+        })
+    return pd.DataFrame(rows)
+
+
+register(Rule(
+    id="GA101", slug="shared-resource", severity="warning",
+    argocd_condition="SharedResourceWarning",
+    summary="A resource (not a CRD) is deployed by two or more apps",
+    what="""A resource key (cluster, group, kind, effective namespace, name) that the rendered
+manifests of two or more Applications contain. Hooks are left out, as Argo CD splits them off
+before comparing. One finding per app that would show Argo CD's warning; the detail says whether
+the manifests are identical or differ.""",
+    why="""Argo CD tracks each live object to one app. The app that synced last owns it, every other
+app shows `SharedResourceWarning` and reports the object OutOfSync; with automated sync the apps
+take it from each other in turn, and pruning one app deletes what the other still needs. With
+`FailOnSharedResource=true` the sync fails instead (`Shared resource found: ...`).""",
+    example="""`ConfigMap/katib-config is part of applications argocd/kubeflow-common-services and
+kubeflow-katib`: the aggregate app renders all of Kubeflow, and the katib app renders katib again.""",
+    remediation="""Give every resource one owner: narrow the aggregate app's source to what no
+other app deploys (a kustomization that lists only its own bases), or drop the duplicate app.
+`gitops-analysis fix` proposes the split.""",
+    check=check_shared_resource))
+
+register(Rule(
+    id="GA102", slug="shared-crd", severity="warning", argocd_condition="",
+    summary="A CustomResourceDefinition is deployed by two or more apps",
+    what="""A CustomResourceDefinition object that two or more Applications render. The finding
+names the CRD itself (kind CustomResourceDefinition) and says whether the renders differ.""",
+    why="""Argo CD never stamps CRDs with tracking (reposerver/repository/repository.go), so no
+app warns: the last writer silently wins, differing renders flip on every sync, and pruning or
+deleting either app deletes the CRD and with it every custom resource of that kind in the
+cluster.""",
+    example="""`jobsets.jobset.x-k8s.io` rendered by both kubeflow-common-services and
+kubeflow-trainer, with different certificate annotations.""",
+    remediation="""Keep each CRD in exactly one app, ideally an early-wave app for CRDs only, and
+add `argocd.argoproj.io/sync-options: Delete=false` or `Prune=false` to CRDs that must outlive
+their app.""",
+    check=check_shared_crd))
+
+register(Rule(
+    id="GA103", slug="repeated-resource", severity="warning",
+    argocd_condition="RepeatedResourceWarning",
+    summary="The same resource appears twice in one app",
+    what="""A resource key that appears in two or more documents of one app's rendered output
+(for example two sources of a multi-source app that both render it).""",
+    why="""Argo CD keeps only the last document and raises `RepeatedResourceWarning`; the other
+copies are silently ignored, so edits to them have no effect.""",
+    example="""`Resource /ConfigMap/kubeflow/app-config appeared 2 times among application
+resources.`""",
+    remediation="""Remove the duplicate from one of the sources, or split the sources into
+separate apps.""",
+    check=check_repeated_resource))

@@ -1,0 +1,138 @@
+"""The rule registry: every rule is data plus one function ``(Context) -> findings frame``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from ..schema import SEVERITIES
+
+FINDING_COLUMNS = ["rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
+                   "version", "kind", "namespace", "name", "message", "detail", "related_apps",
+                   "blocked_by", "file", "line"]
+
+SEVERITY_DTYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    slug: str
+    severity: str  # the usual severity; a finding may raise it (FailOnSharedResource)
+    argocd_condition: str  # the Argo CD condition it predicts, or "" for none
+    summary: str
+    what: str
+    why: str
+    example: str
+    remediation: str
+    check: Callable = field(repr=False, compare=False)
+    stage: int = 1  # stage 2 rules read the findings of stage 1 (the cascade)
+
+
+@dataclass
+class Context:
+    """What a rule may read: the dataset, its needs, options, and earlier findings."""
+
+    dataset: object
+    needs: pd.DataFrame
+    health_check_configured: bool = False
+    findings: pd.DataFrame | None = None
+
+
+_RULES: dict[str, Rule] = {}
+
+
+def register(rule: Rule) -> Rule:
+    if rule.id in _RULES or any(r.slug == rule.slug for r in _RULES.values()):
+        raise ValueError(f"rule {rule.id} {rule.slug} registered twice")
+    _RULES[rule.id] = rule
+    return rule
+
+
+def all_rules() -> list[Rule]:
+    return [_RULES[k] for k in sorted(_RULES)]
+
+
+def get_rule(key: str) -> Rule:
+    for r in _RULES.values():
+        if key in (r.id, r.slug):
+            return r
+    raise KeyError(key)
+
+
+def findings_frame(rule: Rule, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
+    """Give a rule's rows the finding columns, its id, slug and default severity."""
+    df = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
+    for col in FINDING_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    df["rule"], df["slug"] = rule.id, rule.slug
+    df["severity"] = df["severity"].fillna(rule.severity)
+    df["argocd_condition"] = df["argocd_condition"].fillna(rule.argocd_condition)
+    df["related_apps"] = df["related_apps"].map(lambda v: tuple(v) if v else ())
+    for col in ("app", "cluster", "group", "version", "kind", "namespace", "name", "message",
+                "detail", "blocked_by", "file"):
+        df[col] = df[col].fillna("").astype(str)
+    df["line"] = df["line"].fillna(0).astype("int64")
+    return df[FINDING_COLUMNS]
+
+
+def empty_findings() -> pd.DataFrame:
+    return _finish(pd.DataFrame(columns=FINDING_COLUMNS))
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["severity"] = df["severity"].astype(SEVERITY_DTYPE)
+    for col in ("rule", "slug", "argocd_condition", "app", "cluster", "group", "version", "kind",
+                "namespace", "name", "message", "detail", "blocked_by", "file"):
+        df[col] = df[col].fillna("").astype("string")
+    df["line"] = df["line"].fillna(0).astype("int64")
+    df["related_apps"] = df["related_apps"].astype(object)
+    return df.sort_values(["severity", "app", "rule", "group", "kind", "namespace", "name",
+                           "message"], kind="stable").reset_index(drop=True)
+
+
+def run_rules(dataset, *, health_check_configured: bool = False,
+              select: list[str] | None = None) -> pd.DataFrame:
+    """Run every registered rule (stage 1, then the cascade) and return one sorted frame."""
+    from ..dependencies import needs
+
+    ctx = Context(dataset=dataset, needs=needs(dataset),
+                  health_check_configured=health_check_configured)
+    frames = []
+    for stage in (1, 2):
+        if stage == 2:
+            ctx.findings = _finish(pd.concat(frames, ignore_index=True)) if frames \
+                else empty_findings()
+        for rule in all_rules():
+            if rule.stage != stage or (select and rule.id not in select and
+                                       rule.slug not in select):
+                continue
+            out = rule.check(ctx)
+            if out is not None and len(out):
+                frames.append(findings_frame(rule, out))
+    if not frames:
+        return empty_findings()
+    return _finish(pd.concat(frames, ignore_index=True))
+
+
+def rules_markdown() -> str:
+    """docs/rules.md, generated from the registry."""
+    lines = ["# Rules", "", "Generated from the rule registry by `gitops-analysis docs`; do not "
+             "edit by hand.", "", "| id | slug | severity | Argo CD condition | summary |",
+             "|---|---|---|---|---|"]
+    for r in all_rules():
+        lines.append(f"| {r.id} | [`{r.slug}`](#{r.id.lower()}-{r.slug}) | {r.severity} | "
+                     f"{r.argocd_condition or '(none)'} | {r.summary} |")
+    for r in all_rules():
+        lines += ["", f"## {r.id} {r.slug}", "",
+                  f"Severity: **{r.severity}**. Argo CD condition: "
+                  f"{'`' + r.argocd_condition + '`' if r.argocd_condition else '(none)'}.", "",
+                  "### What it finds", "", r.what.strip(), "",
+                  "### Why it matters", "", r.why.strip(), "",
+                  "### Example", "", r.example.strip(), "",
+                  "### Remediation", "", r.remediation.strip()]
+    return "\n".join(lines) + "\n"
