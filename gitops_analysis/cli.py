@@ -1,0 +1,147 @@
+"""The command line: ``gitops-analysis inventory|check|rules|docs|report``.
+
+Exit codes, for every command: 0 done and nothing to report at the chosen threshold; 1 done,
+with findings at ``--fail-on`` (check) or a notebook that failed (report); 2 usage or input
+error (nothing useful done).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import GitopsAnalysisError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep our one-line form
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}: see --help\n")
+
+
+def _load(args):
+    from .dataset import load_dataset
+
+    return load_dataset(args.dataset, cluster_api=getattr(args, "cluster_api", None))
+
+
+def cmd_inventory(args) -> int:
+    from . import formats
+
+    ds = _load(args)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(formats.inventory_dict(ds), indent=2) + "\n")
+    else:
+        sys.stdout.write(formats.inventory_text(ds))
+    return EXIT_OK
+
+
+def _findings(args):
+    from .argocdcm import health_check_configured
+    from .rules import run_rules
+
+    ds = _load(args)
+    configured = health_check_configured(args.argocd_cm) if args.argocd_cm else False
+    return ds, run_rules(ds, health_check_configured=configured)
+
+
+def cmd_check(args) -> int:
+    from . import formats
+    from .rules import all_rules
+
+    ds, findings = _findings(args)
+    if args.format == "json":
+        sys.stdout.write(formats.findings_json(ds, findings))
+    elif args.format == "sarif":
+        sys.stdout.write(formats.findings_sarif(ds, findings, all_rules()))
+    else:
+        sys.stdout.write(formats.findings_text(ds, findings))
+    if args.fail_on == "never":
+        return EXIT_OK
+    levels = ["error"] if args.fail_on == "error" else ["error", "warning"]
+    return EXIT_FINDINGS if findings["severity"].isin(levels).any() else EXIT_OK
+
+
+def cmd_rules(args) -> int:
+    from .rules import all_rules
+
+    for r in all_rules():
+        sys.stdout.write(f"{r.id}  {r.slug:<26} {r.severity:<8} "
+                         f"{r.argocd_condition or '-':<22} {r.summary}\n")
+    return EXIT_OK
+
+
+def cmd_docs(args) -> int:
+    from .rules import rules_markdown
+    from .schema import frames_markdown
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "rules.md").write_text(rules_markdown(), encoding="utf-8")
+    (out / "frames.md").write_text(frames_markdown(), encoding="utf-8")
+    sys.stdout.write(f"wrote {out / 'rules.md'} and {out / 'frames.md'}\n")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    return write_report(args.dataset, args.out, app=args.app,
+                        argocd_cm=args.argocd_cm, cluster_api=args.cluster_api)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="gitops-analysis", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    inv = sub.add_parser("inventory", help="apps, resource counts by kind, and the accounting")
+    inv.add_argument("dataset", help="dataset folder (apps/ and rendered/)")
+    inv.add_argument("--format", choices=["text", "json"], default="text")
+    inv.set_defaults(func=cmd_inventory)
+
+    chk = sub.add_parser("check", help="predict Argo CD's conditions and the cascade")
+    chk.add_argument("dataset", help="dataset folder (apps/ and rendered/)")
+    chk.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    chk.add_argument("--fail-on", choices=["error", "warning", "never"], default="error",
+                     help="exit 1 when a finding reaches this severity (default: error)")
+    chk.add_argument("--cluster-api", metavar="FILE",
+                     help="'kubectl api-resources -o wide' output: kinds the cluster already has")
+    chk.add_argument("--argocd-cm", metavar="FILE",
+                     help="the argocd-cm ConfigMap (YAML): is the Application health check set?")
+    chk.set_defaults(func=cmd_check)
+
+    rules = sub.add_parser("rules", help="list the rules")
+    rules.set_defaults(func=cmd_rules)
+
+    docs = sub.add_parser("docs", help="write docs/rules.md and docs/frames.md")
+    docs.add_argument("--out", default="docs")
+    docs.set_defaults(func=cmd_docs)
+
+    rep = sub.add_parser("report", help="write the reports of a dataset into a folder")
+    rep.add_argument("dataset", help="dataset folder (apps/ and rendered/)")
+    rep.add_argument("--out", default="reports", help="output folder (default: reports)")
+    rep.add_argument("--app", help="the app the incident write-up is about (default: the worst)")
+    rep.add_argument("--cluster-api", metavar="FILE")
+    rep.add_argument("--argocd-cm", metavar="FILE")
+    rep.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GitopsAnalysisError as exc:
+        sys.stderr.write(f"gitops-analysis {args.command}: {exc}\n")
+        return exc.exit_code
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
