@@ -1,0 +1,76 @@
+"""The demo incident replays the reference story end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import DEMO
+from gitops_analysis import blast_radius, load_dataset, run_rules, wave_graph
+
+
+@pytest.fixture(scope="module")
+def broken():
+    ds = load_dataset(DEMO / "broken")
+    return ds, run_rules(ds)
+
+
+@pytest.fixture(scope="module")
+def fixed():
+    ds = load_dataset(DEMO / "fixed")
+    return ds, run_rules(ds)
+
+
+def test_demo_loads_everything(broken, fixed):
+    for ds, _ in (broken, fixed):
+        acc = ds.accounting
+        assert acc.load_errors == 0 and acc.apps_without_render == 0
+        assert acc.documents == acc.resources > 300
+        assert len(ds.apps) == 10
+
+
+def test_common_services_gets_invalid_spec_error(broken):
+    _, f = broken
+    err = f[f["argocd_condition"] == "InvalidSpecError"]
+    assert list(err["app"]) == ["common-services"]
+    assert err["message"].iloc[0].startswith("Namespace for default-install-config-")
+    assert err["message"].iloc[0].endswith(" /v1, Kind=ConfigMap is missing.")
+
+
+def test_web_apps_blocked_with_missing_crd_message_and_chain(broken):
+    _, f = broken
+    web = f[(f["app"] == "web-apps") & (f["slug"] == "blocked-by-dependency")]
+    kinds = set(web["kind"])
+    assert {"VirtualService", "AuthorizationPolicy"} <= kinds
+    vs = web[web["kind"] == "VirtualService"].iloc[0]
+    assert vs["message"].startswith("The Kubernetes API could not find "
+                                    "networking.istio.io/VirtualService for requested resource "
+                                    "kubeflow/")
+    assert vs["message"].endswith('Make sure the "VirtualService" CRD is installed on the '
+                                  "destination cluster.")
+    assert vs["blocked_by"] == ("web-apps <- VirtualService CRD <- common-services: "
+                                "InvalidSpecError")
+
+
+def test_shared_resources_with_trainer_and_spark(broken):
+    _, f = broken
+    shared = f[f["slug"].isin(["shared-resource", "shared-crd"])]
+    pairs = {tuple(sorted((a, *r))) for a, r in zip(shared["app"], shared["related_apps"])}
+    assert pairs == {("common-services", "trainer"), ("common-services", "spark")}
+    differ = shared[shared["detail"].str.startswith("manifests differ")]
+    assert set(differ["name"]) == {"kubeflow-trainer-controller-manager"}
+
+
+def test_cascade_and_blast_radius(broken):
+    ds, f = broken
+    g = wave_graph(ds, f)
+    assert g.nodes["common-services"]["status"] == "failing"
+    assert g.nodes["web-apps"]["status"] == "blocked"
+    radius = blast_radius(g, "common-services")
+    assert set(radius) == set(ds.apps["name"]) - {"common-services"}
+    assert blast_radius(g, "web-apps") == []
+
+
+def test_fixed_has_no_error_and_no_shared_key(fixed):
+    _, f = fixed
+    assert not (f["severity"] == "error").any()
+    assert not f["slug"].isin(["shared-resource", "shared-crd"]).any()
