@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATASET ?= data/demo/broken
 
-.PHONY: install test report bench docs clean
+.PHONY: install test report bench docs notebooks lab clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ report: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/pin_outputs.py
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
 
 docs: $(STAMP)
 	$(BIN)/gitops-analysis docs --out docs

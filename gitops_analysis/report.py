@@ -1,7 +1,6 @@
-"""``gitops-analysis report``: the main job, written into a folder of plain files.
-
-For now it writes the inventory and the findings in every format; the notebooks (inventory,
-overlap matrix, wave graph, incident write-up) join it as they are built.
+"""``gitops-analysis report``: the main job. Runs the four notebooks with papermill and writes
+``DIR/NN-name.ipynb``, ``DIR/NN-name.html``, ``DIR/incident.md`` (and the figures), plus the
+findings as text, JSON and SARIF.
 """
 
 from __future__ import annotations
@@ -10,47 +9,105 @@ import sys
 from pathlib import Path
 
 from . import formats
-from .argocdcm import health_check_configured
-from .dataset import load_dataset
-from .errors import UsageError
-from .graph import blast_radius, wave_graph
-from .rules import all_rules, run_rules
+from .errors import GitopsAnalysisError, UsageError
+from .notebook import prepare
+
+NOTEBOOKS = ("01-inventory", "02-overlap-matrix", "03-wave-graph", "04-incident-writeup")
+# papermill and nbclient record when each cell ran: not wanted in a report that must not change
+_TIMING_KEYS = ("start_time", "end_time", "duration", "exception")
+
+
+def notebooks_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent / "notebooks"
+    if not all((here / f"{n}.ipynb").is_file() for n in NOTEBOOKS):
+        raise UsageError("the notebooks are not found", file=str(here),
+                         todo="run report from a checkout of gitops-analysis")
+    return here
 
 
 def write_report(dataset: str, out: str, *, app: str | None = None,
                  argocd_cm: str | None = None, cluster_api: str | None = None) -> int:
-    ds = load_dataset(dataset, cluster_api=cluster_api)
-    if app is not None and app not in set(ds.apps["name"]):
-        raise UsageError(f"no app named {app!r} in the dataset", file=dataset,
-                         todo="pick one of: " + ", ".join(ds.apps["name"]))
-    configured = health_check_configured(argocd_cm) if argocd_cm else False
-    findings = run_rules(ds, health_check_configured=configured)
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    graph = wave_graph(ds, findings)
-    files = {
-        "inventory.txt": formats.inventory_text(ds),
-        "check.txt": formats.findings_text(ds, findings),
-        "check.json": formats.findings_json(ds, findings),
-        "check.sarif": formats.findings_sarif(ds, findings, all_rules()),
-        "cascade.txt": _cascade_text(graph, app),
+    # validate every parameter and do the analysis once before any notebook starts
+    ctx = prepare(dataset, app=app or "", output_dir=out, cluster_api=cluster_api or "",
+                  argocd_cm=argocd_cm or "")
+    folder = ctx.output_dir
+    from .rules import all_rules
+
+    texts = {
+        "inventory.txt": formats.inventory_text(ctx.ds),
+        "check.txt": formats.findings_text(ctx.ds, ctx.findings),
+        "check.json": formats.findings_json(ctx.ds, ctx.findings),
+        "check.sarif": formats.findings_sarif(ctx.ds, ctx.findings, all_rules()),
     }
-    for name, text in files.items():
+    for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
-    sys.stdout.write(formats.findings_text(ds, findings))
-    sys.stdout.write(f"\nwrote {', '.join(str(folder / n) for n in files)}\n")
+    params = {"dataset": dataset, "app": app or "", "output_dir": out,
+              "cluster_api": cluster_api or "", "argocd_cm": argocd_cm or ""}
+    failures = run_notebooks(params, folder)
+    sys.stderr.write(f"report: {folder}/ has {len(NOTEBOOKS)} notebooks, their HTML, "
+                     f"incident.md and {', '.join(texts)}\n")
+    sys.stdout.write(formats.summary_line(ctx.findings) + "\n")
+    if failures:
+        for f in failures:
+            sys.stderr.write(f"report: {f}\n")
+        return 1
     return 0
 
 
-def _cascade_text(graph, app: str | None) -> str:
-    lines = ["wave  app                                  status    needs from"]
-    for node, data in sorted(graph.nodes(data=True), key=lambda kv: (kv[1]["wave"], kv[0])):
-        preds = sorted(graph.predecessors(node))
-        lines.append(f"{data['wave']:>4}  {node:<36} {data['status']:<9} "
-                     + ", ".join(f"{p} ({graph.edges[p, node]['order']})" for p in preds))
-    lines.append("")
-    chosen = [app] if app else [n for n, d in graph.nodes(data=True) if d["status"] == "failing"]
-    for a in sorted(chosen):
-        radius = blast_radius(graph, a)
-        lines.append(f"blast radius of {a}: {len(radius)} apps: {', '.join(radius) or 'none'}")
-    return "\n".join(lines) + "\n"
+def run_notebooks(params: dict, folder: Path) -> list[str]:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = notebooks_dir()
+    failures = []
+    for i, name in enumerate(NOTEBOOKS, start=1):
+        target = folder / f"{name}.ipynb"
+        sys.stderr.write(f"[{i}/{len(NOTEBOOKS)}] {name} ... ")
+        sys.stderr.flush()
+        try:
+            papermill.execute_notebook(str(source / f"{name}.ipynb"), str(target),
+                                       parameters=params, kernel_name="python3",
+                                       cwd=str(Path.cwd()), progress_bar=False,
+                                       log_output=False, report_mode=False)
+        except PapermillExecutionError as exc:
+            sys.stderr.write("failed\n")
+            failures.append(f"{target}: cell {exc.exec_count} failed: {exc.ename}: "
+                            f"{exc.evalue}: open the notebook to see the traceback")
+        except GitopsAnalysisError as exc:
+            sys.stderr.write("failed\n")
+            failures.append(f"{target}: {exc}")
+        else:
+            sys.stderr.write("ok\n")
+        if target.exists():
+            _strip_timing(target)
+            _to_html(target)
+    return failures
+
+
+def _strip_timing(path: Path) -> None:
+    import nbformat
+
+    book = nbformat.read(path, as_version=4)
+    meta = book.metadata.get("papermill", {})
+    for key in _TIMING_KEYS:
+        meta.pop(key, None)
+    # the injected parameters are already in the notebook; the input path is the checkout's
+    meta.pop("input_path", None)
+    meta.pop("output_path", None)
+    for number, cell in enumerate(book.cells):
+        cell.metadata.pop("execution", None)
+        # papermill gives the cell it injects a random id; a stable one keeps reports equal
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = f"injected-parameters-{number}"
+        pm = cell.metadata.get("papermill", {})
+        for key in _TIMING_KEYS:
+            pm.pop(key, None)
+    nbformat.write(book, path)
+
+
+def _to_html(path: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(path, as_version=4))
+    path.with_suffix(".html").write_text(body, encoding="utf-8")

@@ -369,15 +369,15 @@ class _Context:
         return lines
 
     def monitoring(self) -> list[str]:
-        apps = [self.root] + [a for a in self.radius]
         crd_names = sorted(set(self.ds.crds.loc[
             self.ds.crds["app"] == self.root, ["group", "kind", "name"]]
             .merge(self.dependents.loc[self.dependents["need"] == "crd", ["group", "kind"]]
                    .drop_duplicates(), on=["group", "kind"])["name"]))
         lines = ["## Monitoring", "", "After the change is merged and synced:", ""]
-        cmds = [f"argocd app get {a}" for a in apps[:8]]
-        if len(apps) > 8:
-            cmds.append(f"# ... and {len(apps) - 8} more apps of the blast radius")
+        cmds = [f"argocd app get {self.root}"]
+        if self.radius:
+            cmds.append("for app in " + " ".join(self.radius) + "; do argocd app get \"$app\"; "
+                        "done")
         cmds.append("argocd app list -o wide")
         if crd_names:
             cmds.append("kubectl get crd " + " ".join(crd_names[:12]))
