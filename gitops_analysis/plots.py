@@ -25,8 +25,9 @@ _CMAP = LinearSegmentedColormap.from_list("overlap", ["#ffffff", "#fde0c5", "#d5
 
 def figure_size_for(n_apps: int) -> tuple[float, float]:
     """A square-ish size that keeps labels readable from 5 to 150 apps."""
-    side = min(max(6.0, 0.32 * n_apps + 3.0), 48.0)
-    return side, side * 0.85
+    per_app = 0.32 if n_apps <= 20 else (0.22 if n_apps <= 40 else 0.16)
+    side = min(max(6.0, per_app * n_apps + 3.0), 40.0)
+    return side, side * 0.9
 
 
 def plot_overlap_matrix(matrix: pd.DataFrame, ax, *, waves: dict[str, int] | None = None,
@@ -39,7 +40,8 @@ def plot_overlap_matrix(matrix: pd.DataFrame, ax, *, waves: dict[str, int] | Non
     ax.imshow(np.nan_to_num(shown, nan=0.0), cmap=_CMAP, vmin=0, vmax=vmax,
               interpolation="nearest", aspect="equal")
     labels = [f"{a}  (w{waves[a]})" if waves else a for a in matrix.index]
-    fontsize = 9 if n <= 20 else max(4, int(9 - (n - 20) / 16))
+    # about one text line per cell: figure_size_for gives 0.16 in (11.5 pt) a cell at 100 apps
+    fontsize = 9 if n <= 20 else (7 if n <= 40 else 6)
     ax.set_xticks(range(n), labels=labels, rotation=60, ha="right", rotation_mode="anchor",
                   fontsize=fontsize)
     ax.set_yticks(range(n), labels=labels, fontsize=fontsize)
@@ -47,7 +49,7 @@ def plot_overlap_matrix(matrix: pd.DataFrame, ax, *, waves: dict[str, int] | Non
     ax.set_yticks(np.arange(-0.5, n, 1), minor=True)
     ax.grid(which="minor", color="#e6e6e6", linewidth=0.5)
     ax.tick_params(which="minor", length=0)
-    annotate_size = fontsize if n <= 40 else max(3, fontsize - 1)
+    annotate_size = fontsize if n <= 40 else 5
     for i in range(n):
         for j in range(n):
             v = values[i, j]
