@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	# kustomize in-process (bundles kustomize API v0.21.3); its metadata asks for Python 3.14,
+	# but it runs on 3.11, so it is pinned and installed without that check
+	$(BIN)/python -m pip install --quiet --ignore-requires-python pykustomize==0.1.4
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -129,7 +129,26 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--cluster-api", metavar="FILE")
     rep.add_argument("--argocd-cm", metavar="FILE")
     rep.set_defaults(func=cmd_report)
+    for module in _COMMAND_MODULES:
+        _add_module_commands(sub, module)
     return p
+
+
+# Modules that add their own subcommands with ``add_commands(subparsers)``; they keep heavy
+# imports inside their command functions so that every command still starts fast.
+_COMMAND_MODULES = ("render", "live")
+
+
+def _add_module_commands(sub, module: str) -> None:
+    import importlib
+
+    try:
+        mod = importlib.import_module(f"{__package__}.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__package__}.{module}":
+            return
+        raise
+    mod.add_commands(sub, _Parser)
 
 
 def main(argv: list[str] | None = None) -> int:
