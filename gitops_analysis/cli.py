@@ -88,6 +88,31 @@ def cmd_docs(args) -> int:
     return EXIT_OK
 
 
+def cmd_fix(args) -> int:
+    from .argocdcm import health_check_configured
+    from .fixdoc import run_fix
+
+    configured = health_check_configured(args.argocd_cm) if args.argocd_cm else False
+    _, plan, proof = run_fix(args.dataset, args.out, repo=args.repo,
+                             cluster_api=args.cluster_api, health_check_configured=configured)
+    before = sum(v for k, v in proof.before.items() if k.split(":")[0] in
+                 ("shared-resource", "shared-crd"))
+    after = sum(v for k, v in proof.after.items() if k.split(":")[0] in
+                ("shared-resource", "shared-crd"))
+    errors_before = sum(v for k, v in proof.before.items() if k.endswith(":error"))
+    errors_after = sum(v for k, v in proof.after.items() if k.endswith(":error"))
+    sys.stdout.write(f"shared-resource findings {before} -> {after}, errors {errors_before} -> "
+                     f"{errors_after}; {len(plan.ownership)} shared keys given an owner, "
+                     f"{len(plan.wave_changes)} wave changes\n")
+    for app, r in sorted(proof.rendered.items()):
+        sys.stdout.write(f"render of the new {app} kustomization: "
+                         f"{'ok' if r['ok'] else 'FAILED'}: {r['message']}\n")
+    for r in proof.remaining.itertuples(index=False):
+        sys.stdout.write(f"remaining: {r.slug} {r.app}: {r.message}\n")
+    sys.stdout.write(f"wrote {Path(args.out) / 'fix.md'}\n")
+    return EXIT_OK if proof.ok else EXIT_FINDINGS
+
+
 def cmd_report(args) -> int:
     from .report import write_report
 
@@ -121,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="write docs/rules.md and docs/frames.md")
     docs.add_argument("--out", default="docs")
     docs.set_defaults(func=cmd_docs)
+
+    fx = sub.add_parser("fix", help="choose an owner for every shared resource, write the "
+                                    "narrowed kustomizations and wave changes, and prove them")
+    fx.add_argument("dataset", help="dataset folder (apps/ and rendered/)")
+    fx.add_argument("--repo", help="the source repository: write kustomizations and render them")
+    fx.add_argument("--out", required=True, help="output folder for fix.md and the files")
+    fx.add_argument("--cluster-api", metavar="FILE")
+    fx.add_argument("--argocd-cm", metavar="FILE")
+    fx.set_defaults(func=cmd_fix)
 
     rep = sub.add_parser("report", help="write the reports of a dataset into a folder")
     rep.add_argument("dataset", help="dataset folder (apps/ and rendered/)")

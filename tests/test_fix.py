@@ -1,0 +1,127 @@
+"""The fix: ownership split, narrowed kustomization rendered for real, waves, and its proof."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import DEMO, application, write_dataset
+from gitops_analysis import load_dataset, run_rules
+from gitops_analysis.fix import apply_fix, plan_fix, prove, shared_key_count
+from gitops_analysis.fixdoc import run_fix
+from gitops_analysis.manifests import ORIGIN_ANNOTATION
+
+KEY = ["cluster", "group", "kind", "namespace", "name"]
+
+
+def _keys(ds, app):
+    r = ds.resources[ds.resources["app"] == app]
+    return set(map(tuple, r[KEY].astype(str).to_numpy()))
+
+
+def test_kubeflow_fix_matches_the_hand_made_fix(kubeflow_broken, kubeflow_broken_findings,
+                                               kubeflow_fixed):
+    plan = plan_fix(kubeflow_broken, kubeflow_broken_findings)
+    assert len(plan.ownership) == 414
+    assert (plan.ownership["losers"].map(tuple) == ("kubeflow-common-services",)).all()
+    after = apply_fix(kubeflow_broken, plan)
+    app = "kubeflow-common-services"
+    assert _keys(after, app) == _keys(kubeflow_fixed, app)
+    assert len(_keys(after, app)) == 261
+    proof = prove(kubeflow_broken, kubeflow_broken_findings, plan)
+    assert proof.ok
+    assert shared_key_count(run_rules(after)) == 0
+    assert proof.before["shared-resource:warning"] == 746 and \
+        "shared-resource:warning" not in proof.after
+
+
+def _render_with_origins(repo: Path, apps: Path, out: Path) -> Path:
+    """The demo rendered by the real kustomize with origin annotations (in a temporary copy)."""
+    pykustomize = pytest.importorskip("pykustomize")
+    copy = out.parent / "repo-copy"
+    shutil.copytree(repo, copy)
+    (out / "rendered").mkdir(parents=True)
+    shutil.copytree(apps, out / "apps")
+    for app_file in sorted(apps.glob("*.yaml")):
+        spec = yaml.safe_load(app_file.read_text())["spec"]
+        sources = spec.get("sources") or [spec["source"]]
+        parts = []
+        for src in sources:
+            k = copy / src["path"] / "kustomization.yaml"
+            k.write_text(k.read_text() + "\nbuildMetadata: [originAnnotations]\n")
+            text = asyncio.run(pykustomize.build(str(copy / src["path"]))).yaml
+            parts.append((f"# Source: {src['path']}\n" if len(sources) > 1 else "") + text)
+        (out / "rendered" / app_file.name).write_text("---\n".join(parts))
+    return out
+
+
+def _docs_without_origin(text: str) -> list[dict]:
+    docs = []
+    for d in yaml.safe_load_all(text):
+        if not d:
+            continue
+        ann = d.get("metadata", {}).get("annotations") or {}
+        ann.pop(ORIGIN_ANNOTATION, None)
+        if not ann and "annotations" in d.get("metadata", {}):
+            del d["metadata"]["annotations"]
+        docs.append(d)
+    return sorted(docs, key=lambda d: (d["kind"], d["metadata"].get("namespace", ""),
+                                       d["metadata"]["name"]))
+
+
+def test_demo_fix_writes_a_kustomization_that_renders_to_the_fixed_variant(tmp_path):
+    dataset = _render_with_origins(DEMO / "repo", DEMO / "broken" / "apps", tmp_path / "ds")
+    ds, plan, proof = run_fix(str(dataset), str(tmp_path / "fix"), repo=str(DEMO / "repo"))
+    proposal = plan.kustomizations["common-services"]
+    assert proposal["status"] == "written"
+    assert proposal["dropped"] == ["../../applications/trainer", "../../applications/spark"]
+    assert "  namespace: kubeflow\n" in proposal["text"]
+    assert proof.ok and proof.rendered["common-services"]["ok"]
+    got = _docs_without_origin(proof.rendered["common-services"]["text"])
+    want = _docs_without_origin((DEMO / "fixed" / "rendered" / "common-services.yaml").read_text())
+    assert got == want
+    out = tmp_path / "fix"
+    assert (out / "kustomization" / "common-services" / "kustomization.yaml").read_text() == \
+        proposal["text"]
+    patch = yaml.safe_load((out / "patches" / "common-services-source.yaml").read_text())
+    assert patch["spec"]["source"]["path"] == "argocd/common-services"
+    text = (out / "fix.md").read_text()
+    assert "| `common-services` | 154 | 114 |" in text
+    assert "No shared resource, missing namespace, late dependency or blocked app remains." in text
+    # the user's repository is untouched
+    assert not (DEMO / "repo" / "argocd" / "common-services" / "kustomization.yaml").read_text() \
+        .startswith("# Generated")
+
+
+def test_wave_changes_order_providers_first(tmp_path):
+    crd = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+           "  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n"
+           "  names: {kind: Widget, plural: widgets}\n  versions: [{name: v1, served: true}]\n")
+    ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n"
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w{i}\n"
+    apps = {"platform": application("platform", wave="5"),
+            **{f"c{i}": application(f"c{i}", wave=str(i)) for i in range(1, 4)}}
+    rendered = {"platform.yaml": crd + "---\n" + ns,
+                **{f"c{i}.yaml": widget.format(i=i) for i in range(1, 4)}}
+    ds = load_dataset(write_dataset(tmp_path, apps, rendered))
+    findings = run_rules(ds)
+    assert (findings["slug"] == "crd-late").sum() == 3
+    plan = plan_fix(ds, findings)
+    # lowering the one provider beats raising three consumers
+    assert plan.wave_changes[["app", "old_wave", "new_wave"]].values.tolist() == \
+        [["platform", 5, 0]]
+    proof = prove(ds, findings, plan)
+    assert proof.ok and "crd-late:error" not in proof.after
+
+
+def test_fix_cli_exit_codes(tmp_path, capsys):
+    from gitops_analysis.cli import main
+
+    assert main(["fix", str(DEMO / "broken"), "--out", str(tmp_path / "f")]) == 0
+    out = capsys.readouterr().out
+    assert "40 shared keys given an owner" in out and "errors 32 -> 0" in out
+    assert main(["fix", str(tmp_path / "nope"), "--out", str(tmp_path / "g")]) == 2
