@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATASET ?= data/demo/broken
+REPO ?= data/demo/repo
 
 .PHONY: install test report bench docs notebooks lab clean
 
@@ -22,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 report: $(STAMP)
-	$(BIN)/gitops-analysis report $(DATASET) --out reports
+	$(BIN)/gitops-analysis report $(DATASET) --out reports --repo $(REPO)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

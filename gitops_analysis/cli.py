@@ -116,8 +116,8 @@ def cmd_fix(args) -> int:
 def cmd_report(args) -> int:
     from .report import write_report
 
-    return write_report(args.dataset, args.out, app=args.app,
-                        argocd_cm=args.argocd_cm, cluster_api=args.cluster_api)
+    return write_report(args.dataset, args.out, app=args.app, argocd_cm=args.argocd_cm,
+                        cluster_api=args.cluster_api, repo=args.repo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--app", help="the app the incident write-up is about (default: the worst)")
     rep.add_argument("--cluster-api", metavar="FILE")
     rep.add_argument("--argocd-cm", metavar="FILE")
+    rep.add_argument("--repo", help="the source repository: the fix's kustomizations are "
+                                    "written and rendered for real")
     rep.set_defaults(func=cmd_report)
     for module in _COMMAND_MODULES:
         _add_module_commands(sub, module)

@@ -28,13 +28,15 @@ class NotebookContext:
     graph: object
     app: str | None
     output_dir: Path | None
+    repo: str = ""
 
 
 def validate_parameters(dataset: str, *, app: str = "", output_dir: str = "",
-                        cluster_api: str = "", argocd_cm: str = "") -> None:
+                        cluster_api: str = "", argocd_cm: str = "", repo: str = "") -> None:
     """Check every parameter before any work; nothing here is ever run by a shell."""
     for name, value in (("dataset", dataset), ("app", app), ("output_dir", output_dir),
-                        ("cluster_api", cluster_api), ("argocd_cm", argocd_cm)):
+                        ("cluster_api", cluster_api), ("argocd_cm", argocd_cm),
+                        ("repo", repo)):
         if not isinstance(value, str):
             raise UsageError(f"parameter {name} is a {type(value).__name__}, not a string",
                              todo="pass a string (\"\" for none)")
@@ -44,12 +46,15 @@ def validate_parameters(dataset: str, *, app: str = "", output_dir: str = "",
     for name, value in (("cluster_api", cluster_api), ("argocd_cm", argocd_cm)):
         if value and not Path(value).is_file():
             raise UsageError(f"{name} file not found", file=value, todo="pass an existing file")
+    if repo and not Path(repo).is_dir():
+        raise UsageError("repo folder not found", file=repo,
+                         todo="pass the source repository folder, or \"\"")
 
 
 def prepare(dataset: str, *, app: str = "", output_dir: str = "", cluster_api: str = "",
-            argocd_cm: str = "") -> NotebookContext:
+            argocd_cm: str = "", repo: str = "") -> NotebookContext:
     validate_parameters(dataset, app=app, output_dir=output_dir, cluster_api=cluster_api,
-                        argocd_cm=argocd_cm)
+                        argocd_cm=argocd_cm, repo=repo)
     ds = load_dataset(dataset, cluster_api=cluster_api or None)
     if app and app not in set(ds.apps["name"]):
         raise UsageError(f"no app named {app!r} in the dataset", file=dataset,
@@ -61,7 +66,7 @@ def prepare(dataset: str, *, app: str = "", output_dir: str = "", cluster_api: s
     out = Path(output_dir) if output_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    return NotebookContext(dataset, ds, findings, graph, chosen, out)
+    return NotebookContext(dataset, ds, findings, graph, chosen, out, repo)
 
 
 # -- 01 inventory ----------------------------------------------------------------------------
@@ -190,10 +195,35 @@ def blocking_table(ctx: NotebookContext) -> pd.DataFrame:
 
 # -- 04 incident -----------------------------------------------------------------------------
 
+def fix_text(ctx: NotebookContext) -> str:
+    """The generated fix and its proof (a real render of new kustomizations with a repo)."""
+    from .fix import apply_fix, plan_fix, prove
+    from .fixdoc import fix_markdown
+
+    plan = plan_fix(ctx.ds, ctx.findings, repo=ctx.repo or None)
+    proof = prove(ctx.ds, ctx.findings, plan)
+    if ctx.repo:
+        from .fix_kustomize import check_render
+
+        after = apply_fix(ctx.ds, plan)
+        for app, k in sorted(plan.kustomizations.items()):
+            if k["status"] == "written":
+                proof.rendered[app] = check_render(after, app, Path(ctx.repo), k)
+    title = "### The generated fix and its proof"
+    if ctx.output_dir is not None:
+        from .fixdoc import write_fix
+
+        write_fix(ctx.output_dir / "fix", ctx.ds, plan, proof)
+        title += "\n\nEvery file named here is in `fix/` beside this write-up."
+    return fix_markdown(ctx.ds, plan, proof, heading="###").replace(
+        f"### Fix for {ctx.ds.name}", title, 1)
+
+
 def incident_text(ctx: NotebookContext) -> str:
     png = "wave-graph.png" if ctx.output_dir is not None else None
+    fix = fix_text(ctx) if has_incident(ctx.findings) else None
     return incident_markdown(ctx.ds, ctx.findings, ctx.graph, app=ctx.app or None,
-                             dataset_label=ctx.label, wave_graph_png=png)
+                             dataset_label=ctx.label, wave_graph_png=png, fix_section=fix)
 
 
 def incident_headline(ctx: NotebookContext) -> str:

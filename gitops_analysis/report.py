@@ -26,10 +26,11 @@ def notebooks_dir() -> Path:
 
 
 def write_report(dataset: str, out: str, *, app: str | None = None,
-                 argocd_cm: str | None = None, cluster_api: str | None = None) -> int:
+                 argocd_cm: str | None = None, cluster_api: str | None = None,
+                 repo: str | None = None) -> int:
     # validate every parameter and do the analysis once before any notebook starts
     ctx = prepare(dataset, app=app or "", output_dir=out, cluster_api=cluster_api or "",
-                  argocd_cm=argocd_cm or "")
+                  argocd_cm=argocd_cm or "", repo=repo or "")
     folder = ctx.output_dir
     from .rules import all_rules
 
@@ -42,7 +43,8 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
     params = {"dataset": dataset, "app": app or "", "output_dir": out,
-              "cluster_api": cluster_api or "", "argocd_cm": argocd_cm or ""}
+              "cluster_api": cluster_api or "", "argocd_cm": argocd_cm or "",
+              "repo": repo or ""}
     failures = run_notebooks(params, folder)
     sys.stderr.write(f"report: {folder}/ has {len(NOTEBOOKS)} notebooks, their HTML, "
                      f"incident.md and {', '.join(texts)}\n")

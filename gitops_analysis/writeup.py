@@ -51,7 +51,8 @@ def _kind_label(group: str, kind: str) -> str:
 
 
 def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = None,
-                      dataset_label: str = "DATASET", wave_graph_png: str | None = None) -> str:
+                      dataset_label: str = "DATASET", wave_graph_png: str | None = None,
+                      fix_section: str | None = None) -> str:
     """The whole write-up as Markdown. ``dataset_label`` is how commands name the dataset."""
     if not has_incident(findings) and app is None:
         return _no_incident(ds, findings, dataset_label)
@@ -59,6 +60,7 @@ def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = No
     if root is None:
         return _no_incident(ds, findings, dataset_label)
     ctx = _Context(ds, findings, graph, root, dataset_label)
+    ctx.fix_section = fix_section
     lines = [f"# Incident analysis: {root} and the apps that depend on it", ""]
     for section in (ctx.summary, ctx.root_cause, ctx.problems, ctx.cascade, ctx.solution,
                     ctx.validation, ctx.monitoring, ctx.files):
@@ -336,6 +338,8 @@ class _Context:
             if crd_kinds:
                 lines += [f"The narrowed `{self.root}` must still carry the CRDs other apps need: "
                           + ", ".join(crd_kinds) + "."]
+        if self.fix_section:
+            lines += ["", self.fix_section.rstrip()]
         return lines
 
     def _kept(self) -> pd.DataFrame:

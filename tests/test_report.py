@@ -25,7 +25,8 @@ def report(dataset: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
 def demo_reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     procs = [report("data/demo/broken", out)]
-    first = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    first = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+             if p.is_file()}
     procs.append(report("data/demo/broken", out))
     return out, first, procs
 
@@ -35,14 +36,16 @@ def test_report_writes_every_file(demo_reports):
     assert procs[0].returncode == 0, procs[0].stderr
     for name in NOTEBOOKS:
         assert (out / f"{name}.ipynb").is_file() and (out / f"{name}.html").is_file()
-    for name in ("incident.md", "wave-graph.png", "overlap-matrix.png", "check.json"):
+    for name in ("incident.md", "wave-graph.png", "overlap-matrix.png", "check.json",
+                 "fix/fix.md"):
         assert (out / name).stat().st_size > 0
 
 
 def test_report_is_deterministic(demo_reports):
     out, first, procs = demo_reports
     assert procs[1].returncode == 0
-    assert sorted(first) == sorted(p.name for p in out.iterdir())
+    assert sorted(first) == sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                                   if p.is_file())
     for name, data in first.items():
         assert (out / name).read_bytes() == data, name
 
