@@ -6,6 +6,7 @@ findings as text, JSON and SARIF.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from . import formats
@@ -66,6 +67,7 @@ def run_notebooks(params: dict, folder: Path) -> list[str]:
         target = folder / f"{name}.ipynb"
         sys.stderr.write(f"[{i}/{len(NOTEBOOKS)}] {name} ... ")
         sys.stderr.flush()
+        started = time.perf_counter()
         try:
             papermill.execute_notebook(str(source / f"{name}.ipynb"), str(target),
                                        parameters=params, kernel_name="python3",
@@ -79,7 +81,7 @@ def run_notebooks(params: dict, folder: Path) -> list[str]:
             sys.stderr.write("failed\n")
             failures.append(f"{target}: {exc}")
         else:
-            sys.stderr.write("ok\n")
+            sys.stderr.write(f"ok ({time.perf_counter() - started:.1f} s)\n")
         if target.exists():
             _strip_timing(target)
             _to_html(target)

@@ -1,0 +1,165 @@
+"""``make bench``: every comparison measured side by side in one run; writes bench/results.md.
+
+- real: ``check`` on Kubeflow broken, cold (``--no-cache``) and warm (cached), each in a fresh
+  interpreter, against a bare ``yaml.load_all(..., Loader=yaml.CSafeLoader)`` of the same files.
+- scale: the synthetic fleet (bench/fleet.py, 1,000 resources per app) at 10^4, 10^5 and 10^6
+  rows: time and peak RSS of each stage, and the fitted growth exponent.
+- report: ``gitops-analysis report`` on Kubeflow broken, total and per notebook.
+
+Targets (this 2-core machine): cold <= 0.5x and warm <= 0.05x the bare parse; at 10^6 rows all
+stages together < 30 s and < 4 GiB peak RSS, growth exponent <= 1.1; Kubeflow report < 60 s.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+KUBEFLOW = ROOT.parent / "shared" / "data" / "kubeflow-26.03" / "broken"
+EXE = str(Path(sys.executable).with_name("gitops-analysis"))
+SCALES = [int(x) for x in os.environ.get("BENCH_SCALES", "10000,100000,1000000").split(",")]
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+
+_BARE = """
+import glob, sys, time, yaml
+t = time.perf_counter()
+n = 0
+for f in sorted(glob.glob(sys.argv[1] + "/rendered/*.yaml")):
+    with open(f, encoding="utf-8") as fh:
+        n += sum(1 for d in yaml.load_all(fh.read(), Loader=yaml.CSafeLoader) if d is not None)
+print(time.perf_counter() - t, n)
+"""
+
+_STAGES = """
+import json, resource, sys, time
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+out = {}
+t = time.perf_counter()
+import gitops_analysis as ga
+from gitops_analysis import overlap
+from gitops_analysis.dependencies import propagate_failures
+ds = ga.load_dataset(sys.argv[1], cache=False)
+out["load"] = (time.perf_counter() - t, rss())
+t = time.perf_counter(); f = ga.run_rules(ds); out["rules"] = (time.perf_counter() - t, rss())
+t = time.perf_counter(); g = ga.wave_graph(ds, f); out["graph"] = (time.perf_counter() - t, rss())
+t = time.perf_counter()
+keys = overlap.shared_keys(ds); pairs = overlap.overlap_pairs(ds, keys)
+out["overlap"] = (time.perf_counter() - t, rss())
+t = time.perf_counter()
+radius = {a: len(ga.blast_radius(g, a)) for a in sorted(g.nodes)[:50]}
+out["cascade"] = (time.perf_counter() - t, rss())
+out["rows"] = len(ds.resources)
+out["findings"] = len(f)
+print(json.dumps(out))
+"""
+
+
+def _time_cmd(args: list[str], env: dict | None = None) -> float:
+    t = time.perf_counter()
+    subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                   env={**os.environ, **(env or {})})
+    return time.perf_counter() - t
+
+
+def bench_real(rows: list[str]) -> dict:
+    if not KUBEFLOW.is_dir():
+        rows.append("| real | Kubeflow dataset absent (../shared): skipped | | |")
+        return {}
+    bare = min(float(subprocess.run([sys.executable, "-c", _BARE, str(KUBEFLOW)],
+                                    capture_output=True, text=True, check=True).stdout.split()[0])
+               for _ in range(REPEAT))
+    with tempfile.TemporaryDirectory() as cache:
+        env = {"GITOPS_ANALYSIS_CACHE": cache}
+        cold = min(_time_cmd([EXE, "check", str(KUBEFLOW), "--no-cache"], env)
+                   for _ in range(REPEAT))
+        _time_cmd([EXE, "check", str(KUBEFLOW)], env)  # fill the cache
+        warm = min(_time_cmd([EXE, "check", str(KUBEFLOW)], env) for _ in range(REPEAT))
+    res = {"bare": bare, "cold": cold, "warm": warm}
+    rows.append(f"| bare CSafeLoader parse, Kubeflow broken (21 MB, 1,113 docs) | {bare:.2f} s "
+                "| reference | |")
+    rows.append(f"| check cold (--no-cache), fresh process | {cold:.2f} s | {cold / bare:.2f}x "
+                f"| <= 0.5x: {'met' if cold <= 0.5 * bare else 'MISSED'} |")
+    rows.append(f"| check warm (cached), fresh process | {warm:.3f} s | {warm / bare:.3f}x "
+                f"| <= 0.05x: {'met' if warm <= 0.05 * bare else 'MISSED'} |")
+    return res
+
+
+def bench_scale(rows: list[str]) -> dict:
+    sys.path.insert(0, str(HERE))
+    from fleet import generate
+
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in SCALES:
+            apps = max(1, n // 1000)
+            folder = Path(tmp) / f"fleet-{n}"
+            generate(folder, apps, 1000, shared=5, late_every=3)
+            proc = subprocess.run([sys.executable, "-c", _STAGES, str(folder)],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                rows.append(f"| scale {n:,} rows | failed: {proc.stderr.strip()[-200:]} | | |")
+                continue
+            results[n] = json.loads(proc.stdout)
+            import shutil
+
+            shutil.rmtree(folder)
+    stages = ["load", "rules", "graph", "overlap", "cascade"]
+    for n, r in results.items():
+        total = sum(r[s][0] for s in stages)
+        peak = max(r[s][1] for s in stages)
+        detail = ", ".join(f"{s} {r[s][0]:.2f} s" for s in stages)
+        ok = "" if n != 1_000_000 else (
+            f"< 30 s: {'met' if total < 30 else 'MISSED'}; < 4 GiB: "
+            f"{'met' if peak < 4 * 2**30 else 'MISSED'}")
+        rows.append(f"| scale {r['rows']:,} rows ({r['findings']:,} findings): {detail} | "
+                    f"{total:.2f} s | peak RSS {peak / 2**30:.2f} GiB | {ok} |")
+    if len(results) >= 2:
+        xs = [math.log(n) for n in results]
+        ys = [math.log(sum(results[n][s][0] for s in stages)) for n in results]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+        rows.append(f"| growth exponent (time ~ rows^k, fitted over {len(results)} sizes) | "
+                    f"k = {slope:.2f} | | <= 1.1: {'met' if slope <= 1.1 else 'MISSED'} |")
+        results["exponent"] = slope
+    return results
+
+
+def bench_report(rows: list[str]) -> dict:
+    if not KUBEFLOW.is_dir():
+        return {}
+    with tempfile.TemporaryDirectory() as out:
+        t = time.perf_counter()
+        proc = subprocess.run([EXE, "report", str(KUBEFLOW), "--out", out], capture_output=True,
+                              text=True, check=False)
+        total = time.perf_counter() - t
+    per = [line for line in proc.stderr.splitlines() if line.startswith("[")]
+    rows.append(f"| report on Kubeflow broken (4 notebooks) | {total:.1f} s | "
+                f"{'; '.join(p.split('] ')[1] for p in per if '] ' in p)} | "
+                f"< 60 s: {'met' if total < 60 and proc.returncode == 0 else 'MISSED'} |")
+    return {"report": total}
+
+
+def main() -> None:
+    rows = ["| measurement | time | ratio / detail | target |", "|---|---|---|---|"]
+    bench_real(rows)
+    bench_report(rows)
+    bench_scale(rows)
+    machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    text = "# Benchmark results\n\nMeasured by `make bench` on " + machine + \
+        ".\n\n" + "\n".join(rows) + "\n"
+    print(text)
+    (HERE / "results.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
