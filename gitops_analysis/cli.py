@@ -1,4 +1,5 @@
-"""The command line: ``gitops-analysis inventory|check|rules|docs|report``.
+"""The command line: ``gitops-analysis inventory|check|fix|report|render|import-live|reconcile|
+rules|docs``.
 
 Exit codes, for every command: 0 done and nothing to report at the chosen threshold; 1 done,
 with findings at ``--fail-on`` (check) or a notebook that failed (report); 2 usage or input
@@ -121,7 +122,8 @@ def cmd_report(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="gitops-analysis", description=__doc__.split("\n\n")[0])
+    p = _Parser(prog="gitops-analysis", description="Find what will break an Argo CD GitOps "
+                "repository before Argo CD syncs it, and explain an incident after it did.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     inv = sub.add_parser("inventory", help="apps, resource counts by kind, and the accounting")

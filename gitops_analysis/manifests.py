@@ -6,8 +6,9 @@ import hashlib
 import json
 from typing import Any
 
-from .applications import _atoi, parse_wave
+from .applications import HOOK_WEIGHT_ANNOTATION, WAVE_ANNOTATION, _atoi
 from .kinds import split_api_version
+from .yamldocs import show
 
 HOOK_ANNOTATION = "argocd.argoproj.io/hook"
 HELM_HOOK_ANNOTATION = "helm.sh/hook"
@@ -16,11 +17,101 @@ ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 
 
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1  # Go's int on the 64-bit platforms Argo runs on
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):  # YAML !!set: the same digest in every run
+        return sorted(_text(v) for v in value)
+    return _text(value)
+
+
+def _plain(data: Any) -> Any:
+    """What ``json.dumps(sort_keys=True)`` can write: keys as strings, no giant integers."""
+    if isinstance(data, dict):
+        return {(k if isinstance(k, str) else f"{type(k).__name__}:{_text(k)}"): _plain(v)
+                for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_plain(v) for v in data]
+    if isinstance(data, int) and not isinstance(data, bool) and data.bit_length() > 4000:
+        return f"int:{data:x}"
+    return data
+
+
+def _without_origin(data: Any) -> Any:
+    """The document without kustomize's origin annotation: where a resource was defined is not
+    part of what it is (two apps rendering one file from different roots stay identical)."""
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(ann, dict) or ORIGIN_ANNOTATION not in ann:
+        return data
+    ann = {k: v for k, v in ann.items() if k != ORIGIN_ANNOTATION}
+    meta = {k: v for k, v in meta.items() if k != "annotations"}
+    if ann:
+        meta["annotations"] = ann
+    return {**data, "metadata": meta}
+
+
 def content_hash(data: Any) -> str:
-    """A digest of a document that ignores key order and formatting."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+    """A digest of a document that ignores key order, formatting and the origin annotation."""
+    data = _without_origin(data)
+    try:
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          default=_json_default)
+    except (TypeError, ValueError):  # keys of mixed types or dates, integers too long to print
+        text = json.dumps(_plain(data), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False, default=_json_default)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _text(value: Any) -> str:
+    """``str(value)`` that works for any value YAML can produce (even a 10,000-digit integer)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except ValueError:
+        return f"0x{value:x}" if isinstance(value, int) else show(value)
+
+
+def sync_wave(annotations: dict, where: str) -> tuple[int, str | None]:
+    """Argo CD's reading of a sync wave, as :func:`parse_wave` (gitops-engine syncwaves/waves.go),
+    with Go's limits: a value ``strconv.Atoi`` refuses (out of the int64 range) is not an
+    integer either. Not an integer -> Helm hook weight -> 0, with a warning."""
+    weight = _go_int(annotations.get(HOOK_WEIGHT_ANNOTATION))
+    fallback = weight if isinstance(weight, int) else 0
+    text = annotations.get(WAVE_ANNOTATION)
+    if text is None:
+        return fallback, None
+    value = _go_int(text)
+    if isinstance(value, int):
+        return value, None
+    why = " (out of range)" if value is _OUT_OF_RANGE else ""
+    return fallback, (f"{where}: sync-wave {show(text)} is not an integer{why}: Argo CD treats it "
+                      f"as {fallback}; write an integer such as '0' or '-1'")
+
+
+_OUT_OF_RANGE = object()
+
+
+def unreadable_wave(annotations: dict) -> bool:
+    """Whether the sync-wave or hook weight is an integer out of Go's range (Atoi refuses it)."""
+    return any(_go_int(annotations.get(k)) is _OUT_OF_RANGE
+               for k in (WAVE_ANNOTATION, HOOK_WEIGHT_ANNOTATION))
+
+
+def _go_int(value: Any) -> Any:
+    """Go's ``strconv.Atoi`` of an annotation: an int, None (not an integer) or _OUT_OF_RANGE."""
+    if isinstance(value, str) and len(value) > 40:
+        body = value[1:] if value[:1] in "+-" else value
+        return _OUT_OF_RANGE if body.isascii() and body.isdigit() else None
+    try:
+        number = _atoi(value)
+    except ValueError:
+        return _OUT_OF_RANGE
+    if number is not None and not INT64_MIN <= number <= INT64_MAX:
+        return _OUT_OF_RANGE
+    return number
 
 
 def _origin(annotations: dict) -> str:
@@ -44,7 +135,7 @@ def _options(text: Any) -> tuple[str, ...]:
 def expand(data: Any) -> list[tuple[int, Any]]:
     """A ``kind: List`` document counts as its items, as kubectl expands it."""
     if isinstance(data, dict) and data.get("kind") == "List" and \
-            str(data.get("apiVersion", "v1")) == "v1" and isinstance(data.get("items"), list):
+            data.get("apiVersion", "v1") == "v1" and isinstance(data.get("items"), list):
         return list(enumerate(data["items"]))
     return [(-1, data)]
 
@@ -52,7 +143,8 @@ def expand(data: Any) -> list[tuple[int, Any]]:
 def to_record(data: Any, where: str) -> tuple[dict | None, str | None, list[str]]:
     """One manifest -> (record, error, warnings). Exactly one of record and error is set."""
     if not isinstance(data, dict):
-        what = "a list" if isinstance(data, list) else f"a {type(data).__name__} scalar"
+        what = "a list" if isinstance(data, list) else "null" if data is None else \
+            f"a {type(data).__name__} scalar"
         return None, (f"{where}: the document is {what}, not a Kubernetes object: "
                       "each document must be a mapping with apiVersion, kind and metadata"), []
     api_version, kind = data.get("apiVersion"), data.get("kind")
@@ -82,13 +174,13 @@ def to_record(data: Any, where: str) -> tuple[dict | None, str | None, list[str]
                       "(only hooks may use generateName)"), []
     if not isinstance(name, str):
         return None, (f"{where}: metadata.name of this {kind} is a {type(name).__name__}, not a "
-                      f"string: quote it (name: \"{name}\")"), []
+                      f"string: quote it (name: \"{show(_text(name))[1:-1]}\")"), []
     namespace = meta.get("namespace") or ""
     if not isinstance(namespace, str):
         return None, (f"{where}: metadata.namespace of {kind}/{name} is not a string: "
                       "quote it"), []
     warnings = []
-    wave, warning = parse_wave(annotations, where)
+    wave, warning = sync_wave(annotations, where)
     if warning:
         warnings.append(warning)
     group, version = split_api_version(api_version)
@@ -97,18 +189,18 @@ def to_record(data: Any, where: str) -> tuple[dict | None, str | None, list[str]
     # gitops-engine hook.IsHook: an Argo CD hook annotation unless it is Skip; else Helm hooks
     # (crd-install is not a hook for Argo CD)
     if argo_hook is not None:
-        is_hook = str(argo_hook) != "Skip"
+        is_hook = _text(argo_hook) != "Skip"
     else:
-        helm = str(annotations.get(HELM_HOOK_ANNOTATION) or "")
+        helm = _text(annotations.get(HELM_HOOK_ANNOTATION) or "")
         is_hook = bool(helm) and helm != "crd-install"
     instance = labels.get(INSTANCE_LABEL)
     record = {
         "api_version": api_version, "group": group, "version": version, "kind": kind,
         "name": name, "declared_namespace": namespace, "sync_wave": wave,
-        "hook": str(hook), "is_hook": is_hook,
+        "hook": _text(hook), "is_hook": is_hook,
         "sync_options": ",".join(options),
         "resource_skip_dry_run": "SkipDryRunOnMissingResource=true" in options,
-        "instance_label": "" if instance is None else str(instance),
+        "instance_label": "" if instance is None else _text(instance),
         "origin": _origin(annotations),
         "content_hash": content_hash(data),
     }
@@ -124,19 +216,19 @@ def _crd_fields(data: dict) -> dict | None:
     names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
     versions = spec.get("versions")
     if isinstance(versions, list):
-        served = [str(v.get("name")) for v in versions
+        served = [_text(v.get("name")) for v in versions
                   if isinstance(v, dict) and v.get("served", True) is not False and v.get("name")]
     elif spec.get("version"):  # apiextensions v1beta1
-        served = [str(spec["version"])]
+        served = [_text(spec["version"])]
     else:
         served = []
     scope = spec.get("scope")
     return {
-        "group": str(spec.get("group") or ""), "kind": str(names.get("kind") or ""),
-        "plural": str(names.get("plural") or ""),
+        "group": _text(spec.get("group") or ""), "kind": _text(names.get("kind") or ""),
+        "plural": _text(names.get("plural") or ""),
         "scope": scope if scope in ("Namespaced", "Cluster") else "Unknown",
         "versions": ",".join(served),
     }
 
 
-__all__ = ["content_hash", "expand", "to_record", "_atoi"]
+__all__ = ["content_hash", "expand", "sync_wave", "to_record", "unreadable_wave", "_atoi"]

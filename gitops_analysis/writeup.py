@@ -66,6 +66,10 @@ def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = No
                     ctx.validation, ctx.monitoring, ctx.files):
         lines += section(wave_graph_png) if section == ctx.cascade else section()
         lines.append("")
+    if getattr(ds, "live", None) is not None:  # an Argo CD export beside the dataset
+        from .reconcile import reconcile, reconcile_markdown
+
+        lines += [reconcile_markdown(reconcile(ds, findings, ds.live)).rstrip(), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
