@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATASET ?= data/demo/broken
 REPO ?= data/demo/repo
+# the demo is rendered again from its source before the report: the whole chain runs
+RENDERED ?= build/$(notdir $(DATASET))
 
 .PHONY: install test report bench docs notebooks lab clean
 
@@ -23,7 +25,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 report: $(STAMP)
-	$(BIN)/gitops-analysis report $(DATASET) --out reports --repo $(REPO)
+	$(BIN)/gitops-analysis render $(REPO) --apps $(DATASET)/apps --out $(RENDERED) || [ $$? -eq 1 ]
+	$(BIN)/gitops-analysis check $(RENDERED) --fail-on never
+	$(BIN)/gitops-analysis report $(RENDERED) --out reports --repo $(REPO)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -38,4 +42,4 @@ docs: $(STAMP)
 	$(BIN)/gitops-analysis docs --out docs
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports build .pytest_cache
