@@ -1,24 +1,34 @@
-"""gitops-analysis: find what will break an Argo CD GitOps repository before Argo CD syncs it."""
+"""gitops-analysis: find what will break an Argo CD GitOps repository before Argo CD syncs it.
+
+The public API is loaded on first use, so that the command line starts without pandas when it
+can answer from the cache.
+"""
 
 __version__ = "0.1.0"
 
-from .dataset import Accounting, Dataset, load_dataset  # noqa: E402
-from .errors import GitopsAnalysisError, InputError, NotADatasetError, UsageError  # noqa: E402
+_API = {
+    "Accounting": "dataset", "Dataset": "dataset", "load_dataset": "dataset",
+    "GitopsAnalysisError": "errors", "InputError": "errors", "NotADatasetError": "errors",
+    "UsageError": "errors",
+    "run_rules": "rules", "all_rules": "rules",
+    "wave_graph": "graph", "blast_radius": "graph",
+    "load_live": "live",
+}
 
 
 def __getattr__(name):
-    # the rules and graph pull in more; load them on first use so `inventory` starts fast
-    if name in ("run_rules", "all_rules"):
-        from . import rules
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gitops_analysis' has no attribute {name!r}")
+    import importlib
 
-        return getattr(rules, name)
-    if name in ("wave_graph", "blast_radius"):
-        from . import graph
-
-        return getattr(graph, name)
-    raise AttributeError(name)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
-__all__ = ["Accounting", "Dataset", "GitopsAnalysisError", "InputError", "NotADatasetError",
-           "UsageError", "all_rules", "blast_radius", "load_dataset", "run_rules", "wave_graph",
-           "__version__"]
+def __dir__():
+    return sorted(list(globals()) + list(_API))
+
+
+__all__ = sorted(_API) + ["__version__"]

@@ -51,21 +51,43 @@ def _findings(args):
     return ds, run_rules(ds, health_check_configured=configured)
 
 
+def _exit_for(severities: dict, fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    levels = ["error"] if fail_on == "error" else ["error", "warning"]
+    return EXIT_FINDINGS if any(severities.get(s, 0) for s in levels) else EXIT_OK
+
+
 def cmd_check(args) -> int:
+    from . import cache
+
+    entry = None
+    if not args.no_cache:
+        digest = cache.dataset_digest(args.dataset)
+        if digest is not None:
+            entry = cache.key("check", digest, args.format, cache.file_digest(args.cluster_api),
+                              cache.file_digest(args.argocd_cm))
+            hit = cache.get("check", entry)
+            if hit is not None:
+                data, meta = hit
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+                return _exit_for(meta["severities"], args.fail_on)
     from . import formats
     from .rules import all_rules
 
     ds, findings = _findings(args)
     if args.format == "json":
-        sys.stdout.write(formats.findings_json(ds, findings))
+        text = formats.findings_json(ds, findings)
     elif args.format == "sarif":
-        sys.stdout.write(formats.findings_sarif(ds, findings, all_rules()))
+        text = formats.findings_sarif(ds, findings, all_rules())
     else:
-        sys.stdout.write(formats.findings_text(ds, findings))
-    if args.fail_on == "never":
-        return EXIT_OK
-    levels = ["error"] if args.fail_on == "error" else ["error", "warning"]
-    return EXIT_FINDINGS if findings["severity"].isin(levels).any() else EXIT_OK
+        text = formats.findings_text(ds, findings)
+    severities = {str(k): int(v) for k, v in findings["severity"].value_counts().items()}
+    if entry is not None:
+        cache.put("check", entry, text.encode("utf-8"), {"severities": severities})
+    sys.stdout.write(text)
+    return _exit_for(severities, args.fail_on)
 
 
 def cmd_rules(args) -> int:
@@ -140,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="'kubectl api-resources -o wide' output: kinds the cluster already has")
     chk.add_argument("--argocd-cm", metavar="FILE",
                      help="the argocd-cm ConfigMap (YAML): is the Application health check set?")
+    chk.add_argument("--no-cache", action="store_true",
+                     help="do not read or write the cache (~/.cache/gitops-analysis, or "
+                          "$GITOPS_ANALYSIS_CACHE)")
     chk.set_defaults(func=cmd_check)
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -174,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add their own subcommands with ``add_commands(subparsers)``; they keep heavy
 # imports inside their command functions so that every command still starts fast.
-_COMMAND_MODULES = ("render", "live")
+_COMMAND_MODULES = ("render", "live_cli")
 
 
 def _add_module_commands(sub, module: str) -> None:
