@@ -85,3 +85,17 @@ def application(name: str, wave: str = "0", namespace: str = "team", *, options=
             f"spec:\n  project: default\n{src}  destination:\n"
             f"    server: https://kubernetes.default.svc\n    namespace: '{namespace}'\n"
             f"  syncPolicy:\n    automated: {{}}\n    syncOptions:{opts}\n")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Tests never read or write the user's cache folder."""
+    import os
+
+    old = os.environ.get("GITOPS_ANALYSIS_CACHE")
+    os.environ["GITOPS_ANALYSIS_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("GITOPS_ANALYSIS_CACHE", None)
+    else:
+        os.environ["GITOPS_ANALYSIS_CACHE"] = old

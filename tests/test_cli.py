@@ -127,3 +127,16 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).with_name("gitops-analysis")
     proc = subprocess.run([str(exe), "rules"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and "shared-resource" in proc.stdout
+
+
+def test_check_cache_gives_the_same_answer_and_sees_changes(capsys, failing):
+    cold = run(capsys, "check", str(failing), "--no-cache")
+    first = run(capsys, "check", str(failing))
+    warm = run(capsys, "check", str(failing))
+    assert cold[:2] == first[:2] == warm[:2] and warm[0] == 1
+    assert run(capsys, "check", str(failing), "--fail-on", "never")[0] == 0
+    # a changed input is a new key
+    (failing / "rendered" / "a.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: team\n")
+    code, out, _ = run(capsys, "check", str(failing))
+    assert code == 0 and "Namespace for c" not in out
