@@ -137,6 +137,6 @@ def test_check_cache_gives_the_same_answer_and_sees_changes(capsys, failing):
     assert run(capsys, "check", str(failing), "--fail-on", "never")[0] == 0
     # a changed input is a new key
     (failing / "rendered" / "a.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: team\n")
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\n")
     code, out, _ = run(capsys, "check", str(failing))
     assert code == 0 and "Namespace for c" not in out
