@@ -12,18 +12,22 @@ a load-error row (``accounting.documents == resources + load_errors``).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from . import schema
-from .applications import AppRecord, instance_name, parse_application
+from .applications import (HOOK_WEIGHT_ANNOTATION, WAVE_ANNOTATION, AppRecord, instance_name,
+                           parse_application)
 from .errors import InputError, NotADatasetError
 from .kinds import ARGOCD_KINDS, BUILTIN_SCOPES, CLUSTER, NAMESPACED, UNKNOWN
-from .manifests import expand, to_record
-from .yamldocs import read_documents
+from .manifests import expand, sync_wave, to_record, unreadable_wave
+from .yamldocs import RawDocument, clip, iter_documents, show
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -67,16 +71,100 @@ class Dataset:
         return rows.iloc[0]
 
 
-def _yaml_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and
-                  (p.is_file() or p.is_symlink()))
+def _yaml_files(folder: Path, root: Path) -> list[tuple[Path, str | None]]:
+    """The YAML files under ``folder``, sorted, each with the reason it is refused (or None).
+
+    Symbolic links are followed only while they stay inside the dataset; a link that leaves it,
+    dangles or loops, and a folder link back to one of its own parents, is listed with the
+    reason instead, so it becomes a load error rather than an endless or foreign read.
+    """
+    out: list[tuple[Path, str | None]] = []
+    real_root = os.path.realpath(root)
+    if folder.is_symlink():
+        problem = _link_problem(real_root, folder)
+        if problem:
+            return [(folder, problem)]
+    if not folder.is_dir():
+        return out
+
+    def listing(directory: Path, parents: frozenset) -> list[tuple]:
+        """The entries of one folder, sorted: ("file", path, problem) or ("dir", path, parents)."""
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            return [("file", directory, f"cannot be listed ({exc.strerror}): check the folder")]
+        items: list[tuple] = []
+        for entry in entries:
+            path = directory / entry.name
+            is_yaml = path.suffix in YAML_SUFFIXES
+            if entry.is_symlink():
+                problem = _link_problem(real_root, path)
+                if problem:
+                    if is_yaml or "loop" in problem or os.path.isdir(path):
+                        items.append(("file", path, problem))
+                    continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                try:
+                    st = os.stat(path)
+                except OSError as exc:
+                    items.append(("file", path, f"cannot be read ({exc.strerror}): check the "
+                                                "folder"))
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in parents:
+                    items.append(("file", path, "symbolic link loop (a link to a folder that "
+                                                "holds it): refused; remove the link"))
+                    continue
+                items.append(("dir", path, parents | {key}))
+            elif is_yaml:
+                items.append(("file", path, None))
+        return items
+
+    try:
+        st = os.stat(folder)
+    except OSError as exc:
+        return [(folder, f"cannot be read ({exc.strerror}): check the folder")]
+    # depth first, in sorted order, without recursion (folders may nest thousands deep)
+    stack: list[tuple] = [("dir", folder, frozenset({(st.st_dev, st.st_ino)}))]
+    while stack:
+        what, path, extra = stack.pop()
+        if what == "file":
+            out.append((path, extra))
+        else:
+            stack.extend(reversed(listing(path, extra)))
+    return out
+
+
+def _link_problem(real_root: str, path: Path) -> str | None:
+    """Why a symbolic link may not be followed: it loops, dangles or leaves the dataset."""
+    try:
+        target = os.path.realpath(path, strict=True)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop: refused; remove the link or point it at a file"
+        return ("symbolic link to a file that does not exist: refused; remove the link or "
+                "restore its target")
+    except RuntimeError:  # a loop, on Pythons whose realpath raises it
+        return "symbolic link loop: refused; remove the link or point it at a file"
+    if not _inside_real(real_root, target):
+        return "symbolic link that leaves the dataset: refused; copy the file into the dataset"
+    return None
+
+
+def _inside_real(real_root: str, real_path: str) -> bool:
+    return real_path == real_root or real_path.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, links resolved, is inside ``root``."""
     try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except (ValueError, OSError, RuntimeError):
+        return _inside_real(os.path.realpath(root), os.path.realpath(path, strict=True))
+    except (OSError, RuntimeError):
         return False
 
 
@@ -87,7 +175,7 @@ class _Collector:
         self.warnings: list[dict] = []
 
     def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+        return _printable(path.relative_to(self.root).as_posix())
 
     def error(self, part: str, app: str, file: str, doc_index: int, line: int, reason: str,
               item: int = -1) -> None:
@@ -99,31 +187,51 @@ class _Collector:
         self.warnings.append({"part": part, "app": app, "file": file, "doc_index": doc_index,
                               "line": line, "reason": reason})
 
-    def read(self, path: Path, part: str, app: str):
-        """Documents of one file, with file-level problems recorded. None: unreadable."""
+    def read(self, path: Path, part: str, app: str,
+             problem: str | None = None) -> Iterator[RawDocument]:
+        """The documents of one file, one at a time, with its warnings recorded.
+
+        A file that cannot be read at all comes out as one document with ``doc_index == -1``
+        and an error, so every caller counts it as one document and one load error.
+        """
         file = self.rel(path)
-        if path.is_symlink() and not _inside(self.root, path):
-            self.error(part, app, file, -1, 0, f"{file}: symbolic link that leaves the dataset: "
-                       "refused; copy the file into the dataset")
-            return None
+        if file != path.relative_to(self.root).as_posix():
+            self.warn(part, app, file, -1, 0, f"{file}: a file name that is not UTF-8 (shown "
+                      "with \ufffd): rename the file")
+        if problem:
+            yield RawDocument(file, -1, 0, error=f"{file}: {problem}")
+            return
+        reader = iter_documents(path, file)
         try:
-            docs, warnings, error = read_documents(path, file)
+            for d in reader:
+                self._file_warnings(reader, part, app, file)
+                for w in d.warnings:
+                    self.warn(part, app, file, d.doc_index, _line_of(w, file), w)
+                yield d
         except OSError as exc:
-            self.error(part, app, file, -1, 0, f"{file}: cannot be read ({exc.strerror}): "
-                       "check the file")
-            return None
-        for w in warnings:
-            self.warn(part, app, file, -1, _line_of(w), w)
-        if error:
-            self.error(part, app, file, -1, _line_of(error), error)
-            return None
-        for d in docs:
-            for w in d.warnings:
-                self.warn(part, app, file, d.doc_index, _line_of(w), w)
-        return docs
+            yield RawDocument(file, -1, 0, error=f"{file}: cannot be read "
+                              f"({exc.strerror or exc}): check the file")
+        except RecursionError:  # never seen: the parser's own limits come first
+            yield RawDocument(file, -1, 0, error=f"{file}: nested too deep to read: refused; "
+                              "fix the file")
+        self._file_warnings(reader, part, app, file)
+
+    def _file_warnings(self, reader, part: str, app: str, file: str) -> None:
+        for w in reader.warnings:
+            self.warn(part, app, file, -1, _line_of(w, file), w)
+        reader.warnings.clear()
 
 
-def _line_of(message: str) -> int:
+def _printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (surrogates in Python) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _line_of(message: str, file: str | None = None) -> int:
+    """The line of a ``file:line: ...`` message (0: none); ``file`` may hold ':' and ': '."""
+    if file is not None and message.startswith(file + ":"):
+        head = message[len(file) + 1:].split(": ", 1)[0]
+        return int(head) if head.isdigit() else 0
     head = message.split(": ", 1)[0]
     try:
         return int(head.rsplit(":", 1)[1])
@@ -133,30 +241,27 @@ def _line_of(message: str) -> int:
 
 def _read_apps(root: Path, col: _Collector, acc: Accounting) -> list[AppRecord]:
     records: dict[str, AppRecord] = {}
-    for path in _yaml_files(root / "apps"):
+    for path, problem in _yaml_files(root / "apps", root):
         acc.app_files += 1
-        docs = col.read(path, "apps", "")
-        if docs is None:
-            acc.app_documents += 1
-            acc.app_load_errors += 1
-            continue
-        for d in docs:
+        for d in col.read(path, "apps", "", problem):
             acc.app_documents += 1
             where = f"{d.file}:{d.line}"
             if d.error:
-                col.error("apps", "", d.file, d.doc_index, _line_of(d.error), d.error)
+                col.error("apps", "", d.file, d.doc_index, _line_of(d.error, d.file), d.error)
                 acc.app_load_errors += 1
                 continue
             data = d.data
             kind = data.get("kind") if isinstance(data, dict) else None
-            api = str(data.get("apiVersion", "")) if isinstance(data, dict) else ""
-            if kind != "Application" or not api.startswith("argoproj.io/"):
+            api = data.get("apiVersion") if isinstance(data, dict) else None
+            if kind != "Application" or not isinstance(api, str) or \
+                    not api.startswith("argoproj.io/"):
                 acc.skipped_app_documents += 1
+                what = kind if isinstance(kind, str) and kind else "document"
                 col.warn("apps", "", d.file, d.doc_index, d.line,
-                         f"{where}: {kind or 'document'} is not an argoproj.io Application: "
+                         f"{where}: {show(what)[1:-1]} is not an argoproj.io Application: "
                          "skipped; only Applications are read from apps/")
                 continue
-            rec = parse_application(data, where, d.file, d.line)
+            rec = _application(data, where, d)
             if isinstance(rec, str):
                 col.error("apps", "", d.file, d.doc_index, d.line, rec)
                 acc.app_load_errors += 1
@@ -176,26 +281,50 @@ def _read_apps(root: Path, col: _Collector, acc: Accounting) -> list[AppRecord]:
     return [records[k] for k in sorted(records)]
 
 
-def _rendered_files(root: Path) -> list[tuple[str, Path]]:
+def _application(data: dict, where: str, d: RawDocument) -> AppRecord | str:
+    """parse_application, guarded: whatever the document holds, a record or a reason."""
+    meta = data.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    wave = None
+    if isinstance(annotations, dict) and unreadable_wave(annotations):
+        # a sync-wave Go's strconv.Atoi refuses (out of range): read as not an integer
+        wave = sync_wave(annotations, where)
+        kept = {k: v for k, v in annotations.items()
+                if k not in (WAVE_ANNOTATION, HOOK_WEIGHT_ANNOTATION)}
+        data = {**data, "metadata": {**meta, "annotations": kept}}
+    try:
+        rec = parse_application(data, where, d.file, d.line)
+    except Exception as exc:  # noqa: BLE001 - a last resort: a load error, never a crash
+        return (f"{where}: Application that cannot be read ({type(exc).__name__}: "
+                f"{clip(str(exc), 120)}): fix it")
+    if wave is not None and isinstance(rec, AppRecord):
+        rec.row["wave"] = wave[0]
+        if wave[1]:
+            rec.warnings.append(wave[1])
+    return rec
+
+
+def _rendered_files(root: Path) -> list[tuple[str, Path, str | None]]:
     folder = root / "rendered"
-    if not folder.is_dir():
-        return []
     out = []
-    for path in _yaml_files(folder):
-        parts = path.relative_to(folder).parts
-        app = parts[0] if len(parts) > 1 else path.stem
-        out.append((app, path))
+    for path, problem in _yaml_files(folder, root):
+        parts = path.relative_to(folder).parts if path != folder else ("",)
+        app = parts[0] if len(parts) > 1 else path.stem if parts[0] else ""
+        out.append((_printable(app), path, problem))
     return out
 
 
 def _read_render_status(root: Path) -> dict:
     path = root / "render-status.json"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
+    if not path.is_file() or path.is_symlink() and _link_problem(os.path.realpath(root), path):
+        raise InputError("not a plain file inside the dataset", file="render-status.json",
+                         todo="re-run gitops-analysis render")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON ({exc})", file="render-status.json",
+    except (ValueError, UnicodeDecodeError, RecursionError, OSError) as exc:
+        raise InputError(f"not valid JSON ({clip(str(exc), 120)})", file="render-status.json",
                          todo="re-run gitops-analysis render") from exc
     apps = data.get("apps", data) if isinstance(data, dict) else None
     if not isinstance(apps, dict):
@@ -261,19 +390,21 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     rows: list[dict] = []
     crds: list[dict] = []
     rendered_apps: set[str] = set()
-    for app, path in _rendered_files(root):
+    for app, path, problem in _rendered_files(root):
         acc.files += 1
         known = app in apps_by_name
-        docs = col.read(path, "rendered", app)
-        if docs is None:
-            acc.documents += 1
-            continue
-        for d in docs:
+        for d in col.read(path, "rendered", app, problem):
             if d.error:
                 acc.documents += 1
-                col.error("rendered", app, d.file, d.doc_index, _line_of(d.error), d.error)
+                col.error("rendered", app, d.file, d.doc_index, _line_of(d.error, d.file),
+                          d.error)
                 continue
-            for item, data in expand(d.data):
+            items = expand(d.data)
+            if not items:
+                col.warn("rendered", app, d.file, d.doc_index, d.line,
+                         f"{d.file}:{d.line}: a kind: List without items: nothing to deploy; "
+                         "remove it or add its items")
+            for item, data in items:
                 acc.documents += 1
                 where = f"{d.file}:{d.line}" + (f": item {item}" if item >= 0 else "")
                 if not known:
@@ -281,7 +412,17 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
                               f"{where}: no Application named {app} in apps/: add its "
                               "Application or rename the rendered file", item)
                     continue
-                record, error, warnings = to_record(data, where)
+                try:
+                    record, error, warnings = to_record(data, where)
+                except RecursionError:  # the content hash of a document built to nest deep
+                    record, error, warnings = None, (
+                        f"{where}: nested too deep to read: refused; Kubernetes objects never "
+                        "nest this deep, fix the document"), []
+                except Exception as exc:  # noqa: BLE001 - a last resort: a row, never a crash
+                    record, error, warnings = None, (
+                        f"{where}: cannot be read ({type(exc).__name__}: {clip(str(exc), 120)})"
+                        ": fix the document, and please report it as a bug of "
+                        "gitops-analysis"), []
                 for w in warnings:
                     col.warn("rendered", app, d.file, d.doc_index, d.line, w)
                 if error:
@@ -295,6 +436,7 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
                                  "content_hash": record["content_hash"], "file": d.file,
                                  "line": d.line})
                 rows.append(record)
+            d.data = None  # only the record is kept
         if known:
             rendered_apps.add(app)
 
