@@ -21,6 +21,7 @@ Nothing in the input is executed or allowed to blow up:
 from __future__ import annotations
 
 import os
+import json
 import re
 import stat
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from typing import Any
 import yaml
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: parse plain documents with rapidyaml (see fast_load); False: PyYAML for every document
+FAST_PATH = True
 _C_LOADER = _Base is not yaml.SafeLoader
 
 MAX_DEPTH = 500  # Kubernetes objects nest a few dozen levels; PyYAML's C composer recurses
@@ -432,6 +435,149 @@ def _expansion(node: yaml.Node, limit: int) -> str | None:
     return None
 
 
+# -- the fast path ---------------------------------------------------------------------------
+# rapidyaml (C++) parses a document and emits it as JSON, which json.loads turns into the same
+# Python objects PyYAML builds, for the plain data rendered manifests are made of. Wherever the
+# two could differ the document goes to PyYAML instead: anchors, aliases, tags, merge keys,
+# complex keys and directives (seen in the text); strings that PyYAML would read as something
+# else when written plain (yes, On, ~, 0755, 2001-12-14, 1:20, a key 8080; seen in the JSON,
+# where ryml has already written quoted and plain text alike as strings); numbers that PyYAML
+# would read as text (1e3); duplicate keys; and any error of either parser, so that PyYAML
+# reports it with its line. False alarms only cost speed.
+try:
+    import ryml as _ryml
+except ImportError:  # pragma: no cover - rapidyaml is a dependency; keep working without it
+    _ryml = None
+
+# a tag starts a node: at the start of a line or after ": ", "- ", "? ", "[", "{" or ","
+_TAG_MARK = re.compile(r"![!A-Za-z<]|&[^\s,\[\]{}]")  # tags, and anchors
+_TAG_BEFORE = frozenset(":-?[{,\n")
+
+
+def _maybe_tags(text: str) -> bool:
+    """Whether a "!" or "&" in the text could start a tag or an anchor (a quick scan, never a
+    wrong 'no')."""
+    for m in _TAG_MARK.finditer(text):
+        i = m.start() - 1
+        while i >= 0 and text[i] in " \t":
+            i -= 1
+        if i < 0 or text[i] in _TAG_BEFORE:
+            return True
+    return False
+# in the JSON: strings PyYAML could read otherwise, aliases (ryml writes "*name") and merge keys
+_SUSPECT = re.compile(r'"((?:[-+]?\.?[0-9]|[-+]?\.[a-zA-Z]|~)[^"\\]*|[yYnNoOtTfF][a-zA-Z]{0,4}'
+                      r'|\*[^"\\\s]*|<<|)"(:?)')
+_YAML11_WORDS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF True TRUE False FALSE "
+                          "Null NULL ~".split())
+_SIMPLE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_STR_TAG = "tag:yaml.org,2002:str"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_INT_TAG = "tag:yaml.org,2002:int"
+_resolver = yaml.resolver.Resolver()
+
+
+class _Doubt(Exception):
+    pass
+
+
+def _pairs(pairs: list) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):  # a duplicate key: PyYAML reports it with its line
+        raise _Doubt
+    return d
+
+
+def _float(literal: str) -> float:
+    if _resolver.resolve(yaml.ScalarNode, literal, (True, False)) != _FLOAT_TAG:
+        raise _Doubt  # 1e3 is a string to PyYAML
+    return float(literal)
+
+
+def _int(literal: str) -> int:
+    if _resolver.resolve(yaml.ScalarNode, literal, (True, False)) != _INT_TAG:
+        raise _Doubt
+    return int(literal)
+
+
+def _constant(literal: str):
+    raise _Doubt
+
+
+def _has_tags(tree) -> bool:
+    """Tags and anchors: the JSON shows neither (an anchor can even change the structure)."""
+    return any(tree.has_val_tag(i) or tree.has_key_tag(i) or tree.has_val_anchor(i) or
+               tree.has_key_anchor(i) for i in range(tree.size()))
+
+
+def _plain_in(text: str, value: str) -> bool:
+    """Whether ``value`` stands in the text as a whole plain scalar (not quoted, not inside a
+    longer scalar): only then can PyYAML read it as something other than a string."""
+    return re.search(r"(?:^[ \t]*(?:[-?][ \t]+)*|:[ \t]+|[\[{,][ \t]*)" + re.escape(value) +
+                     r"[ \t]*(?:$|[,\]}#]|:[ \t]|:$)", text, re.M) is not None
+
+
+class _Quiet:
+    """rapidyaml prints its parse errors on the C stderr; PyYAML reports them here instead."""
+
+    def __enter__(self):
+        try:
+            self.saved = os.dup(2)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
+        except OSError:
+            self.saved = None
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+
+
+def fast_load(text: str) -> tuple[bool, Any]:
+    """(True, data) when rapidyaml reads the document exactly as PyYAML would."""
+    if _ryml is None or "\\u" in text or "\\U" in text:
+        # escapes the two parsers may judge differently (PyYAML refuses lone surrogates)
+        return False, None
+    try:
+        with _Quiet():
+            tree = _ryml.parse_in_arena(text.encode("utf-8"))
+        # a cheap look for "!" first; the tree says for sure whether a node carries a tag
+        if ("!" in text or "&" in text) and _maybe_tags(text) and _has_tags(tree):
+            return False, None
+        emitted = _ryml.emit_json_malloc(tree, tree.root_id())
+        for m in _SUSPECT.finditer(emitted):
+            value, is_key = m.group(1), m.group(2) == ":"
+            if value == "" and is_key or value == "<<" or value[:1] == "*" and len(value) > 1:
+                return False, None  # an empty key (PyYAML refuses it), a merge key, an alias
+            if value == "":
+                continue
+            if value == "*" or value in _YAML11_WORDS:
+                doubtful = True
+            elif value[0] in "yYnNoOtTfF":
+                # a key true, false or null is not a string to PyYAML (as values ryml writes
+                # them as JSON literals, so a string "true" was quoted)
+                doubtful = is_key and value in ("true", "false", "null")
+            elif _SIMPLE_NUMBER.fullmatch(value):
+                # ryml writes a plain 2 as a JSON number, so a JSON string "2" was quoted;
+                # but it writes every key as a string
+                doubtful = is_key
+            else:
+                doubtful = _resolver.resolve(yaml.ScalarNode, value, (True, False)) != _STR_TAG
+            # these read the same in the JSON whether quoted or plain: look at the text
+            if doubtful and _plain_in(text, value):
+                return False, None
+        data = json.loads(emitted, object_pairs_hook=_pairs, parse_float=_float,
+                          parse_int=_int, parse_constant=_constant)
+    except Exception:  # noqa: BLE001 - any doubt: the reference parser decides
+        return False, None
+    if tree.is_stream(tree.root_id()):
+        if not isinstance(data, list) or len(data) != 1:
+            return False, None
+        data = data[0]
+    return True, data
+
+
 def _parse(doc: RawDocument, text: str, start: int) -> None:
     """Parse one document's text in place; a failure becomes ``doc.error`` with its line."""
     file = doc.file
@@ -440,6 +586,11 @@ def _parse(doc: RawDocument, text: str, start: int) -> None:
         doc.error = (f"{file}:{start + deep[0]}: nested more than {MAX_DEPTH} levels deep: "
                      "refused; Kubernetes objects never nest this deep, fix the document")
         return
+    if FAST_PATH:
+        ok, data = fast_load(text)
+        if ok:
+            doc.data = data
+            return
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
