@@ -450,20 +450,33 @@ except ImportError:  # pragma: no cover - rapidyaml is a dependency; keep workin
     _ryml = None
 
 # a tag starts a node: at the start of a line or after ": ", "- ", "? ", "[", "{" or ","
-_TAG_MARK = re.compile(r"![!A-Za-z<]|&[^\s,\[\]{}]")  # tags, and anchors
+_TAG_MARK = re.compile(r"![!A-Za-z<][A-Za-z0-9_.(<>!:/-]*|&[A-Za-z0-9_-]+")  # tags, anchors
 _TAG_BEFORE = frozenset(":-?[{,\n")
 
 
-def _maybe_tags(text: str) -> bool:
-    """Whether a "!" or "&" in the text could start a tag or an anchor (a quick scan, never a
-    wrong 'no')."""
+def _maybe_tags(text: str, emitted: str) -> bool:
+    """Whether a "!" or "&" in the text could start a tag or an anchor (never a wrong 'no').
+
+    A candidate that starts a node (at a line start or after ": ", "- ", "? ", "[", "{", ",")
+    is still scalar text when the JSON holds it as often as the YAML does: a real tag or anchor
+    is not written into the JSON. (CEL rules in CRDs are full of "!has(self...)".)
+    """
+    seen = set()
     for m in _TAG_MARK.finditer(text):
         i = m.start() - 1
         while i >= 0 and text[i] in " \t":
             i -= 1
-        if i < 0 or text[i] in _TAG_BEFORE:
+        if i >= 0 and text[i] not in _TAG_BEFORE:
+            continue
+        token = m.group(0)
+        if token in seen:
+            continue
+        seen.add(token)
+        if emitted.count(token) < text.count(token):
             return True
     return False
+
+
 # in the JSON: strings PyYAML could read otherwise, aliases (ryml writes "*name") and merge keys
 _SUSPECT = re.compile(r'"((?:[-+]?\.?[0-9]|[-+]?\.[a-zA-Z]|~)[^"\\]*|[yYnNoOtTfF][a-zA-Z]{0,4}'
                       r'|\*[^"\\\s]*|<<|)"(:?)')
@@ -542,10 +555,10 @@ def fast_load(text: str) -> tuple[bool, Any]:
     try:
         with _Quiet():
             tree = _ryml.parse_in_arena(text.encode("utf-8"))
-        # a cheap look for "!" first; the tree says for sure whether a node carries a tag
-        if ("!" in text or "&" in text) and _maybe_tags(text) and _has_tags(tree):
-            return False, None
         emitted = _ryml.emit_json_malloc(tree, tree.root_id())
+        # a cheap look for "!" and "&" first; the tree says for sure where a node has a tag
+        if ("!" in text or "&" in text) and _maybe_tags(text, emitted) and _has_tags(tree):
+            return False, None
         for m in _SUSPECT.finditer(emitted):
             value, is_key = m.group(1), m.group(2) == ":"
             if value == "" and is_key or value == "<<" or value[:1] == "*" and len(value) > 1:
