@@ -43,10 +43,10 @@ def cmd_inventory(args) -> int:
 
 
 def _findings(args):
+    ds = _load(args)  # first: the rules (and pandas) are imported while workers parse
     from .argocdcm import health_check_configured
     from .rules import run_rules
 
-    ds = _load(args)
     configured = health_check_configured(args.argocd_cm) if args.argocd_cm else False
     return ds, run_rules(ds, health_check_configured=configured)
 
@@ -73,10 +73,10 @@ def cmd_check(args) -> int:
                 sys.stdout.buffer.write(data)
                 sys.stdout.flush()
                 return _exit_for(meta["severities"], args.fail_on)
+    ds, findings = _findings(args)
     from . import formats
     from .rules import all_rules
 
-    ds, findings = _findings(args)
     if args.format == "json":
         text = formats.findings_json(ds, findings)
     elif args.format == "sarif":

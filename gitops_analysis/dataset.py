@@ -19,15 +19,33 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
-from . import schema
 from .applications import (HOOK_WEIGHT_ANNOTATION, WAVE_ANNOTATION, AppRecord, instance_name,
                            parse_application)
 from .errors import InputError, NotADatasetError
 from .kinds import ARGOCD_KINDS, BUILTIN_SCOPES, CLUSTER, NAMESPACED, UNKNOWN
 from .manifests import expand, sync_wave, to_record, unreadable_wave
 from .yamldocs import RawDocument, clip, iter_documents, show
+
+
+class _Later:
+    """A module imported on first use: reading starts (in worker processes) before pandas is
+    imported, and the import runs while the workers parse."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        module = importlib.import_module(self._name)
+        globals()[self._alias] = module
+        return getattr(module, attr)
+
+
+pd = _Later("pandas")
+pd._alias = "pd"
+schema = _Later("gitops_analysis.schema")
+schema._alias = "schema"
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -387,58 +405,21 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     status = _read_render_status(root)
     apps_by_name = {r.row["name"]: r.row for r in app_records}
 
+    files = _rendered_files(root)
+    known_apps = frozenset(apps_by_name)
     rows: list[dict] = []
     crds: list[dict] = []
     rendered_apps: set[str] = set()
-    for app, path, problem in _rendered_files(root):
+    for result in _read_rendered(root, files, known_apps):
         acc.files += 1
-        known = app in apps_by_name
-        for d in col.read(path, "rendered", app, problem):
-            if d.error:
-                acc.documents += 1
-                col.error("rendered", app, d.file, d.doc_index, _line_of(d.error, d.file),
-                          d.error)
-                continue
-            items = expand(d.data)
-            if not items:
-                col.warn("rendered", app, d.file, d.doc_index, d.line,
-                         f"{d.file}:{d.line}: a kind: List without items: nothing to deploy; "
-                         "remove it or add its items")
-            for item, data in items:
-                acc.documents += 1
-                where = f"{d.file}:{d.line}" + (f": item {item}" if item >= 0 else "")
-                if not known:
-                    col.error("rendered", app, d.file, d.doc_index, d.line,
-                              f"{where}: no Application named {app} in apps/: add its "
-                              "Application or rename the rendered file", item)
-                    continue
-                try:
-                    record, error, warnings = to_record(data, where)
-                except RecursionError:  # the content hash of a document built to nest deep
-                    record, error, warnings = None, (
-                        f"{where}: nested too deep to read: refused; Kubernetes objects never "
-                        "nest this deep, fix the document"), []
-                except Exception as exc:  # noqa: BLE001 - a last resort: a row, never a crash
-                    record, error, warnings = None, (
-                        f"{where}: cannot be read ({type(exc).__name__}: {clip(str(exc), 120)})"
-                        ": fix the document, and please report it as a bug of "
-                        "gitops-analysis"), []
-                for w in warnings:
-                    col.warn("rendered", app, d.file, d.doc_index, d.line, w)
-                if error:
-                    col.error("rendered", app, d.file, d.doc_index, d.line, error, item)
-                    continue
-                record.update(app=app, file=d.file, doc_index=d.doc_index, item=item,
-                              line=d.line, source=d.source or "")
-                crd = record.pop("crd", None)
-                if crd is not None:
-                    crds.append({**crd, "app": app, "name": record["name"],
-                                 "content_hash": record["content_hash"], "file": d.file,
-                                 "line": d.line})
-                rows.append(record)
-            d.data = None  # only the record is kept
-        if known:
-            rendered_apps.add(app)
+        acc.documents += result["documents"]
+        rows += result["rows"]
+        crds += result["crds"]
+        col.load_errors += result["load_errors"]
+        col.warnings += result["warnings"]
+        if result["known"]:
+            rendered_apps.add(result["app"])
+    _resolve_sources(rows, apps_by_name)
 
     apps_frame, sources_frame = _apps_frames(app_records, rendered_apps, status, rows)
     acc.apps_without_render = int((apps_frame["render_status"] == "missing").sum())
@@ -544,3 +525,138 @@ def _resources_frame(rows: list[dict], apps: pd.DataFrame, crds: pd.DataFrame,
     df = schema.conform(df, "resources")
     return df.sort_values(["app", "file", "doc_index", "item"], kind="stable") \
         .reset_index(drop=True)
+
+
+# Rendered files are read in parallel on the machine's cores when there is enough to read:
+# each worker parses whole files, and the results are put back in file order, so the frames
+# are the same whatever the number of workers.
+PARALLEL_MIN_BYTES = 4 << 20
+
+
+def _workers(files: list) -> int:
+    if len(files) < 2:
+        return 1
+    try:
+        size = sum(p.stat().st_size for _, p, problem in files if not problem)
+    except OSError:
+        return 1
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8, len(files)))
+
+
+def _read_rendered(root: Path, files: list, known_apps: frozenset):
+    workers = _workers(files)
+    if workers == 1:
+        for app, path, problem in files:
+            yield _read_rendered_file(root, app, path, problem, app in known_apps)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # the largest files first, dealt out so that no worker waits on another
+    order = sorted(range(len(files)), key=lambda i: -_size(files[i][1]))
+    jobs = [(root, *files[i], files[i][0] in known_apps) for i in order]
+    results: list = [None] * len(files)
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:
+        ctx = None
+    if ctx is None:
+        for app, path, problem in files:
+            yield _read_rendered_file(root, app, path, problem, app in known_apps)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        done = pool.map(_read_job, jobs)
+        pd.DataFrame  # import pandas here, while the workers parse  # noqa: B018
+        for i, result in zip(order, done):
+            results[i] = result
+    yield from results
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_job(job):
+    return _read_rendered_file(*job)
+
+
+def _read_rendered_file(root: Path, app: str, path: Path, problem: str | None,
+                        known: bool) -> dict:
+    """Every document of one rendered file as resource records, load errors and warnings."""
+    col = _Collector(root)
+    rows: list[dict] = []
+    crds: list[dict] = []
+    documents = 0
+    for d in col.read(path, "rendered", app, problem):
+        if d.error:
+            documents += 1
+            col.error("rendered", app, d.file, d.doc_index, _line_of(d.error, d.file), d.error)
+            continue
+        items = expand(d.data)
+        if not items:
+            col.warn("rendered", app, d.file, d.doc_index, d.line,
+                     f"{d.file}:{d.line}: a kind: List without items: nothing to deploy; "
+                     "remove it or add its items")
+        for item, data in items:
+            documents += 1
+            where = f"{d.file}:{d.line}" + (f": item {item}" if item >= 0 else "")
+            if not known:
+                col.error("rendered", app, d.file, d.doc_index, d.line,
+                          f"{where}: no Application named {app} in apps/: add its "
+                          "Application or rename the rendered file", item)
+                continue
+            try:
+                record, error, warnings = to_record(data, where)
+            except RecursionError:  # the content hash of a document built to nest deep
+                record, error, warnings = None, (
+                    f"{where}: nested too deep to read: refused; Kubernetes objects never "
+                    "nest this deep, fix the document"), []
+            except Exception as exc:  # noqa: BLE001 - a last resort: a row, never a crash
+                record, error, warnings = None, (
+                    f"{where}: cannot be read ({type(exc).__name__}: {clip(str(exc), 120)})"
+                    ": fix the document, and please report it as a bug of "
+                    "gitops-analysis"), []
+            for w in warnings:
+                col.warn("rendered", app, d.file, d.doc_index, d.line, w)
+            if error:
+                col.error("rendered", app, d.file, d.doc_index, d.line, error, item)
+                continue
+            record.update(app=app, file=d.file, doc_index=d.doc_index, item=item,
+                          line=d.line, source=d.source or "")
+            crd = record.pop("crd", None)
+            if crd is not None:
+                crds.append({**crd, "app": app, "name": record["name"],
+                             "content_hash": record["content_hash"], "file": d.file,
+                             "line": d.line})
+            rows.append(record)
+        d.data = None  # only the record is kept
+    return {"app": app, "known": known, "documents": documents, "rows": rows, "crds": crds,
+            "load_errors": col.load_errors, "warnings": col.warnings}
+
+
+def _resolve_sources(rows: list[dict], apps_by_name: dict) -> None:
+    """In a multi-source app, keep only "# Source:" parts that name one of its sources.
+
+    ``helm template`` starts every document with ``# Source: <chart>/templates/<file>``; in a
+    multi-source render those lines are not parts of the app, so such a document belongs to the
+    part it stands in (the last line that names a source path of the app). A single-source app
+    keeps what its render says.
+    """
+    current: dict[tuple[str, str], str] = {}
+    for r in rows:
+        src = r.get("source") or ""
+        if not src:
+            continue
+        paths = apps_by_name[r["app"]]["source_paths"]
+        if len(paths) < 2:
+            continue
+        key = (r["app"], r["file"])
+        if src in paths:
+            current[key] = src
+        else:
+            r["source"] = current.get(key, "")

@@ -31,27 +31,28 @@ def _shared(ctx, crd: bool) -> pd.DataFrame:
     return shared.join(hashes, on=KEY)
 
 
-def _last_writer(apps: pd.DataFrame, names: list[str]) -> str:
+def _last_writer(waves: dict, names: list[str]) -> str:
     """Among apps that deploy the same object, the one that syncs last under waves owns it."""
-    waves = apps.set_index("name")["wave"]
-    return sorted(names, key=lambda a: (-int(waves[a]), a))[0]
+    return sorted(names, key=lambda a: (-waves[a], a))[0]
 
 
 def check_shared_resource(ctx) -> pd.DataFrame | None:
     shared = _shared(ctx, crd=False)
     if shared.empty:
         return None
-    apps = ctx.dataset.apps.set_index("name")
+    apps = ctx.dataset.apps
+    waves = dict(zip(apps["name"], apps["wave"].astype(int)))
+    app_ns = dict(zip(apps["name"], apps["app_namespace"]))
+    fails = dict(zip(apps["name"], apps["fail_on_shared_resource"].astype(bool)))
     groups = shared.groupby(KEY, sort=True)["app"].apply(lambda s: sorted(s)).to_dict()
     rows = []
     for r in shared.itertuples(index=False):
         names = groups[(r.cluster, r.group, r.kind, r.namespace, r.name)]
         others = [a for a in names if a != r.app]
-        other = _last_writer(ctx.dataset.apps, others)
-        app_ns = apps.at[r.app, "app_namespace"]
-        msg = messages.shared_resource(r.kind, r.name, qualified_name(app_ns, r.app),
-                                       instance_name(apps.at[other, "app_namespace"], other))
-        fail = bool(apps.at[r.app, "fail_on_shared_resource"])
+        other = _last_writer(waves, others)
+        msg = messages.shared_resource(r.kind, r.name, qualified_name(app_ns[r.app], r.app),
+                                       instance_name(app_ns[other], other))
+        fail = fails[r.app]
         identical = r.variants == 1
         rows.append({
             "app": r.app, "cluster": r.cluster, "group": r.group, "version": r.version,
