@@ -48,7 +48,7 @@ t = time.perf_counter()
 import gitops_analysis as ga
 from gitops_analysis import overlap
 from gitops_analysis.dependencies import propagate_failures
-ds = ga.load_dataset(sys.argv[1], cache=False)
+ds = ga.load_dataset(sys.argv[1])
 out["load"] = (time.perf_counter() - t, rss())
 t = time.perf_counter(); f = ga.run_rules(ds); out["rules"] = (time.perf_counter() - t, rss())
 t = time.perf_counter(); g = ga.wave_graph(ds, f); out["graph"] = (time.perf_counter() - t, rss())

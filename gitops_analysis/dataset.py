@@ -81,6 +81,7 @@ class Dataset:
     accounting: Accounting
     root: Path | None = field(default=None, repr=False)
     cluster_scopes: dict = field(default_factory=dict, repr=False)
+    live: object = field(default=None, repr=False)  # LiveState of DATASET/live/, if any
 
     def app(self, name: str) -> pd.Series:
         rows = self.apps[self.apps["name"] == name]
@@ -431,9 +432,15 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
         if col.warnings else schema.empty("warnings")
     acc.resources = len(resources)
     acc.load_errors = int((load_errors["part"] == "rendered").sum())
+    live = None
+    if (root / "live").is_dir():  # an Argo CD export kept by import-live
+        from .live import load_live_dir
+
+        live = load_live_dir(root)
     return Dataset(name=root.resolve().name, apps=apps_frame, sources=sources_frame,
                    resources=resources, crds=crd_frame, load_errors=load_errors,
-                   warnings=warnings, accounting=acc, root=root, cluster_scopes=cluster_scopes)
+                   warnings=warnings, accounting=acc, root=root, cluster_scopes=cluster_scopes,
+                   live=live)
 
 
 def _apps_frames(records: list[AppRecord], rendered: set[str], status: dict,
@@ -459,6 +466,9 @@ def _apps_frames(records: list[AppRecord], rendered: set[str], status: dict,
         row["resources"] = counts.get(name, 0)
         app_rows.append(row)
         types = st.get("source_types") if isinstance(st.get("source_types"), list) else []
+        if row.get("source_type") == "unknown" and len(types) == 1 and \
+                types[0] in schema.SOURCE_TYPES:
+            row["source_type"] = types[0]  # what the render step found in the repository
         for s in rec.sources:
             s = dict(s)
             if s["type"] == "unknown" and s["index"] < len(types) and \
