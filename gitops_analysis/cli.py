@@ -143,7 +143,8 @@ def cmd_report(args) -> int:
                         cluster_api=args.cluster_api, repo=args.repo)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``command`` (the one being run) lets the others stay unimported."""
     p = _Parser(prog="gitops-analysis", description="Find what will break an Argo CD GitOps "
                 "repository before Argo CD syncs it, and explain an incident after it did.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -192,14 +193,23 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--repo", help="the source repository: the fix's kustomizations are "
                                     "written and rendered for real")
     rep.set_defaults(func=cmd_report)
-    for module in _COMMAND_MODULES:
-        _add_module_commands(sub, module)
+    for module, commands in _COMMAND_MODULES.items():
+        if command is None or command in commands:
+            _add_module_commands(sub, module)
+        else:  # listed in --help, loaded only when run
+            for name, help_text in commands.items():
+                sub.add_parser(name, help=help_text)
     return p
 
 
 # Modules that add their own subcommands with ``add_commands(subparsers)``; they keep heavy
 # imports inside their command functions so that every command still starts fast.
-_COMMAND_MODULES = ("render", "live_cli")
+_COMMAND_MODULES = {
+    "render": {"render": "render every Application of a repository into a dataset"},
+    "live_cli": {"import-live": "turn an Argo CD export into a dataset's apps/ and keep it in "
+                                "live/",
+                 "reconcile": "predicted findings versus what Argo CD reports (an export)"},
+}
 
 
 def _add_module_commands(sub, module: str) -> None:
@@ -215,7 +225,9 @@ def _add_module_commands(sub, module: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     try:
         return args.func(args)
     except GitopsAnalysisError as exc:

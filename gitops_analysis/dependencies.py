@@ -19,9 +19,13 @@ NEED_COLUMNS = ["app", "cluster", "wave", "need", "reason", "group", "kind", "na
 def custom_kind_mask(resources: pd.DataFrame, cluster_scopes: dict | None = None) -> pd.Series:
     """Resources whose kind is served by a CRD (not Kubernetes itself, not Argo CD)."""
     builtin = set(BUILTIN_SCOPES) | set(ARGOCD_KINDS)
-    pairs = pd.Series(list(zip(resources["group"], resources["kind"].astype(str))),
-                      index=resources.index)
-    return ~pairs.isin(builtin)
+    # decide once per distinct (group, kind), not once per resource
+    kinds = resources[["group", "kind"]].astype({"kind": str}).drop_duplicates()
+    custom = {(g, k) for g, k in kinds.itertuples(index=False) if (g, k) not in builtin}
+    if not custom:
+        return pd.Series(False, index=resources.index)
+    pairs = pd.MultiIndex.from_arrays([resources["group"], resources["kind"].astype(str)])
+    return pd.Series(pairs.isin(list(custom)), index=resources.index)
 
 
 def _providers_frame(dataset) -> tuple[pd.DataFrame, pd.DataFrame]:

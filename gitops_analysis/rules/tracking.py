@@ -11,9 +11,10 @@ from .registry import Rule, register
 
 def check_instance_label_collision(ctx) -> pd.DataFrame | None:
     res = ctx.dataset.resources
-    apps = ctx.dataset.apps.set_index("name")
-    own = res["app"].map(lambda a: instance_name(apps.at[a, "app_namespace"], a))
-    hit = res[(res["instance_label"] != "") & (res["instance_label"] != own)]
+    labelled = res[res["instance_label"] != ""]
+    apps = ctx.dataset.apps
+    own_name = {a: instance_name(ns, a) for a, ns in zip(apps["name"], apps["app_namespace"])}
+    hit = labelled[labelled["instance_label"] != labelled["app"].map(own_name)]
     if hit.empty:
         return None
     return pd.DataFrame({
