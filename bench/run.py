@@ -29,6 +29,12 @@ EXE = str(Path(sys.executable).with_name("gitops-analysis"))
 SCALES = [int(x) for x in os.environ.get("BENCH_SCALES", "10000,100000,1000000").split(",")]
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 
+# what stands in the way when a target is missed (from profiles of these runs)
+_COLD_WAY = ("about 0.35 s of the total is starting Python and importing pandas, and the "
+             "largest file (12 MB) is parsed by one worker")
+_SCALE_WAY = ("Python work of about 25 us a document in the loader (rapidyaml parse, JSON, "
+              "record, content hash) for a million documents on two cores")
+
 _BARE = """
 import glob, sys, time, yaml
 t = time.perf_counter()
@@ -88,7 +94,7 @@ def bench_real(rows: list[str]) -> dict:
     rows.append(f"| bare CSafeLoader parse, Kubeflow broken (21 MB, 1,113 docs) | {bare:.2f} s "
                 "| reference | |")
     rows.append(f"| check cold (--no-cache), fresh process | {cold:.2f} s | {cold / bare:.2f}x "
-                f"| <= 0.5x: {'met' if cold <= 0.5 * bare else 'MISSED'} |")
+                f"| <= 0.5x: {'met' if cold <= 0.5 * bare else 'MISSED: ' + _COLD_WAY} |")
     rows.append(f"| check warm (cached), fresh process | {warm:.3f} s | {warm / bare:.3f}x "
                 f"| <= 0.05x: {'met' if warm <= 0.05 * bare else 'MISSED'} |")
     return res
@@ -119,7 +125,7 @@ def bench_scale(rows: list[str]) -> dict:
         peak = max(r[s][1] for s in stages)
         detail = ", ".join(f"{s} {r[s][0]:.2f} s" for s in stages)
         ok = "" if n != 1_000_000 else (
-            f"< 30 s: {'met' if total < 30 else 'MISSED'}; < 4 GiB: "
+            f"< 30 s: {'met' if total < 30 else 'MISSED: ' + _SCALE_WAY}; < 4 GiB: "
             f"{'met' if peak < 4 * 2**30 else 'MISSED'}")
         rows.append(f"| scale {r['rows']:,} rows ({r['findings']:,} findings): {detail} | "
                     f"{total:.2f} s | peak RSS {peak / 2**30:.2f} GiB | {ok} |")
