@@ -24,7 +24,7 @@ from .applications import (HOOK_WEIGHT_ANNOTATION, WAVE_ANNOTATION, AppRecord, i
 from .errors import InputError, NotADatasetError
 from .kinds import ARGOCD_KINDS, BUILTIN_SCOPES, CLUSTER, NAMESPACED, UNKNOWN
 from .manifests import expand, sync_wave, to_record, unreadable_wave
-from .yamldocs import RawDocument, clip, iter_documents, show
+from .yamldocs import RawDocument, clip, iter_documents, quiet, show
 
 
 class _Later:
@@ -76,6 +76,7 @@ class Dataset:
     sources: pd.DataFrame
     resources: pd.DataFrame
     crds: pd.DataFrame
+    webhooks: pd.DataFrame
     load_errors: pd.DataFrame
     warnings: pd.DataFrame
     accounting: Accounting
@@ -410,12 +411,14 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     known_apps = frozenset(apps_by_name)
     rows: list[dict] = []
     crds: list[dict] = []
+    webhooks: list[dict] = []
     rendered_apps: set[str] = set()
     for result in _read_rendered(root, files, known_apps):
         acc.files += 1
         acc.documents += result["documents"]
         rows += result["rows"]
         crds += result["crds"]
+        webhooks += result["webhooks"]
         col.load_errors += result["load_errors"]
         col.warnings += result["warnings"]
         if result["known"]:
@@ -425,6 +428,7 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     apps_frame, sources_frame = _apps_frames(app_records, rendered_apps, status, rows)
     acc.apps_without_render = int((apps_frame["render_status"] == "missing").sum())
     crd_frame = _crds_frame(crds, apps_by_name)
+    webhook_frame = _webhooks_frame(webhooks, apps_by_name)
     resources = _resources_frame(rows, apps_frame, crd_frame, cluster_scopes)
     load_errors = schema.conform(pd.DataFrame(col.load_errors), "load_errors") \
         if col.load_errors else schema.empty("load_errors")
@@ -438,7 +442,8 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
 
         live = load_live_dir(root)
     return Dataset(name=root.resolve().name, apps=apps_frame, sources=sources_frame,
-                   resources=resources, crds=crd_frame, load_errors=load_errors,
+                   resources=resources, crds=crd_frame, webhooks=webhook_frame,
+                   load_errors=load_errors,
                    warnings=warnings, accounting=acc, root=root, cluster_scopes=cluster_scopes,
                    live=live)
 
@@ -489,6 +494,14 @@ def _crds_frame(crds: list[dict], apps_by_name: dict) -> pd.DataFrame:
     df["cluster"] = df["app"].map(lambda a: apps_by_name[a]["cluster"])
     return schema.conform(df, "crds").sort_values(["group", "kind", "app"], kind="stable") \
         .reset_index(drop=True)
+
+
+def _webhooks_frame(webhooks: list[dict], apps_by_name: dict) -> pd.DataFrame:
+    if not webhooks:
+        return schema.empty("webhooks")
+    df = pd.DataFrame(webhooks)
+    df["cluster"] = df["app"].map(lambda a: apps_by_name[a]["cluster"])
+    return schema.conform(df, "webhooks")
 
 
 def scope_table(crds: pd.DataFrame, cluster_scopes: dict) -> pd.DataFrame:
@@ -601,6 +614,7 @@ def _read_rendered_file(root: Path, app: str, path: Path, problem: str | None,
     col = _Collector(root)
     rows: list[dict] = []
     crds: list[dict] = []
+    webhooks: list[dict] = []
     documents = 0
     for d in col.read(path, "rendered", app, problem):
         if d.error:
@@ -643,9 +657,13 @@ def _read_rendered_file(root: Path, app: str, path: Path, problem: str | None,
                 crds.append({**crd, "app": app, "name": record["name"],
                              "content_hash": record["content_hash"], "file": d.file,
                              "line": d.line})
+            for hook in record.pop("webhooks", None) or []:
+                webhooks.append({**hook, "app": app, "kind": record["kind"],
+                                 "config": record["name"], "file": d.file, "line": d.line})
             rows.append(record)
         d.data = None  # only the record is kept
     return {"app": app, "known": known, "documents": documents, "rows": rows, "crds": crds,
+            "webhooks": webhooks,
             "load_errors": col.load_errors, "warnings": col.warnings}
 
 

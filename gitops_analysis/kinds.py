@@ -97,3 +97,32 @@ def split_api_version(api_version: str) -> tuple[str, str]:
         group, _, version = api_version.rpartition("/")
         return group, version
     return "", api_version
+
+
+#: Built-in kinds whose resource name (plural) is not ``kind.lower() + "s"``.
+_IRREGULAR_PLURALS = {
+    "Endpoints": "endpoints", "Ingress": "ingresses", "IngressClass": "ingressclasses",
+    "NetworkPolicy": "networkpolicies", "PodSecurityPolicy": "podsecuritypolicies",
+    "StorageClass": "storageclasses", "PriorityClass": "priorityclasses",
+    "RuntimeClass": "runtimeclasses", "DeviceClass": "deviceclasses",
+    "PodDisruptionBudget": "poddisruptionbudgets", "ResourceQuota": "resourcequotas",
+    "PodMetrics": "pods", "NodeMetrics": "nodes", "ComponentStatus": "componentstatuses",
+    "ServiceCIDR": "servicecidrs", "IPAddress": "ipaddresses",
+    "VolumeAttributesClass": "volumeattributesclasses",
+    "MutatingAdmissionPolicy": "mutatingadmissionpolicies",
+    "ValidatingAdmissionPolicy": "validatingadmissionpolicies",
+    "FlowSchema": "flowschemas", "PriorityLevelConfiguration": "prioritylevelconfigurations",
+    "ClusterTrustBundle": "clustertrustbundles",
+}
+
+
+def builtin_plural(kind: str) -> str:
+    """The resource name (plural) of a built-in kind, as webhook rules name it."""
+    if kind in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[kind]
+    low = kind.lower()
+    if low.endswith(("s", "x", "ch", "sh")):
+        return low + "es"
+    if low.endswith("y") and low[-2:-1] not in "aeiou":
+        return low[:-1] + "ies"
+    return low + "s"

@@ -206,7 +206,52 @@ def to_record(data: Any, where: str) -> tuple[dict | None, str | None, list[str]
     }
     if kind == "CustomResourceDefinition" and group == "apiextensions.k8s.io":
         record["crd"] = _crd_fields(data)
+    if kind in WEBHOOK_KINDS and group == "admissionregistration.k8s.io":
+        record["webhooks"] = _webhook_fields(data)
     return record, None, warnings
+
+
+WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(_text(v) for v in value if v is not None) if isinstance(value, list) else ()
+
+
+def _int_or(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _webhook_fields(data: dict) -> list[dict]:
+    """Each ``webhooks[]`` entry that calls a Service, compactly (v1 defaults filled in:
+    failurePolicy Fail, port 443, timeoutSeconds 10)."""
+    out = []
+    hooks = data.get("webhooks")
+    for hook in hooks if isinstance(hooks, list) else []:
+        if not isinstance(hook, dict):
+            continue
+        config = hook.get("clientConfig")
+        svc = config.get("service") if isinstance(config, dict) else None
+        if not isinstance(svc, dict):
+            continue  # a URL webhook, or none: nothing in the cluster to miss
+        rules = []
+        hook_rules = hook.get("rules")
+        for rule in hook_rules if isinstance(hook_rules, list) else []:
+            if isinstance(rule, dict):
+                rules.append((_strings(rule.get("apiGroups")), _strings(rule.get("resources")),
+                              _strings(rule.get("operations"))))
+        out.append({
+            "webhook": _text(hook.get("name") or ""),
+            "failure_policy": _text(hook.get("failurePolicy") or "Fail"),
+            "service_namespace": _text(svc.get("namespace") or ""),
+            "service_name": _text(svc.get("name") or ""),
+            "service_path": _text(svc.get("path") or ""),
+            "service_port": _int_or(svc.get("port"), 443),
+            "timeout_seconds": _int_or(hook.get("timeoutSeconds"), 10),
+            "object_selector": bool(hook.get("objectSelector")),
+            "rules": tuple(rules),
+        })
+    return out
 
 
 def _crd_fields(data: dict) -> dict | None:

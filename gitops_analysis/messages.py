@@ -52,3 +52,14 @@ def namespace_not_found(namespace: str) -> str:
 def apply_failed(reason: str) -> str:
     """The sync operation's message when an apply fails (gitops-engine sync_context.go)."""
     return f"one or more objects failed to apply, reason: {reason}"
+
+
+def webhook_service_not_found(webhook: str, service: str, namespace: str, port: int, path: str,
+                              timeout_seconds: int) -> str:
+    """The API server's answer when an admission webhook (failurePolicy Fail) calls a Service
+    that does not exist (apiserver pkg/admission/plugin/webhook: ``failed calling webhook``
+    wrapping the client's ``Post "<url>?timeout=<n>s"`` error); Argo CD shows it unchanged as
+    the sync result's message."""
+    url = f"https://{service}.{namespace}.svc:{port}{path}?timeout={timeout_seconds}s"
+    return (f"Internal error occurred: failed calling webhook \"{webhook}\": failed to call "
+            f"webhook: Post \"{url}\": service \"{service}\" not found")

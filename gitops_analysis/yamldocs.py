@@ -516,6 +516,11 @@ def _constant(literal: str):
     raise _Doubt
 
 
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_float, parse_int=_int,
+                            parse_constant=_constant)
+
+
 def _has_tags(tree) -> bool:
     """Tags and anchors: the JSON shows neither (an anchor can even change the structure)."""
     return any(tree.has_val_tag(i) or tree.has_key_tag(i) or tree.has_val_anchor(i) or
@@ -530,27 +535,44 @@ def _plain_in(text: str, value: str) -> bool:
 
 
 class _Quiet:
-    """rapidyaml prints its parse errors on the C stderr; PyYAML reports them here instead."""
+    """rapidyaml prints its parse errors on the C stderr; PyYAML reports them here instead.
+
+    Re-entrant: ``quiet()`` around a whole file costs four system calls, not four a document.
+    """
+
+    depth = 0
+    saved: int | None = None
 
     def __enter__(self):
-        try:
-            self.saved = os.dup(2)
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 2)
-            os.close(null)
-        except OSError:
-            self.saved = None
+        if _Quiet.depth == 0:
+            try:
+                _Quiet.saved = os.dup(2)
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 2)
+                os.close(null)
+            except OSError:
+                _Quiet.saved = None
+        _Quiet.depth += 1
+        return self
 
     def __exit__(self, *exc):
-        if self.saved is not None:
-            os.dup2(self.saved, 2)
-            os.close(self.saved)
+        _Quiet.depth -= 1
+        if _Quiet.depth == 0 and _Quiet.saved is not None:
+            os.dup2(_Quiet.saved, 2)
+            os.close(_Quiet.saved)
+            _Quiet.saved = None
+
+
+def quiet() -> _Quiet:
+    """Silence rapidyaml's own error printing while documents are read (see _Quiet)."""
+    return _Quiet()
 
 
 def fast_load(text: str) -> tuple[bool, Any]:
     """(True, data) when rapidyaml reads the document exactly as PyYAML would."""
-    if _ryml is None or "\\u" in text or "\\U" in text:
-        # escapes the two parsers may judge differently (PyYAML refuses lone surrogates)
+    if _ryml is None or "\\u" in text or "\\U" in text or _NON_PRINTABLE.search(text):
+        # escapes the two parsers may judge differently (PyYAML refuses lone surrogates), and
+        # characters PyYAML's reader refuses where rapidyaml reads on
         return False, None
     try:
         with _Quiet():
@@ -580,8 +602,7 @@ def fast_load(text: str) -> tuple[bool, Any]:
             # these read the same in the JSON whether quoted or plain: look at the text
             if doubtful and _plain_in(text, value):
                 return False, None
-        data = json.loads(emitted, object_pairs_hook=_pairs, parse_float=_float,
-                          parse_int=_int, parse_constant=_constant)
+        data = _DECODER.decode(emitted)
     except Exception:  # noqa: BLE001 - any doubt: the reference parser decides
         return False, None
     if tree.is_stream(tree.root_id()):

@@ -56,6 +56,7 @@ def test_the_fast_path_is_taken_for_plain_manifests():
     "a: yes", "a: On", "a: ~", "a: 0755", "a: 0x1F", "a: 1_000", "a: 1e3", "a: 2001-12-14",
     "a: 1:20", "8080: x", "a: .inf", "a: &x 1\nb: *x", "a: !!str 1", "- !custom x",
     "c:\n  <<: {k: 1}", "a: 1\na: 2", "a: [yes, 'no']", "? [a, b]\n: c", "a: +1",
+    "a: \"x\\u0041\"", "a: \"\x7f\"",
 ])
 def test_doubtful_documents_go_to_pyyaml(text):
     assert yamldocs.fast_load(text) == (False, None)

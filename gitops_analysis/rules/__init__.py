@@ -1,6 +1,6 @@
 """Rules that predict Argo CD's conditions. Importing this package registers every rule."""
 
-from . import cascade, crds, namespaces, ownership, tracking  # noqa: F401  (registration)
+from . import cascade, crds, namespaces, ownership, tracking, webhooks  # noqa: F401  (registration)
 from .registry import (FINDING_COLUMNS, Context, Rule, all_rules, get_rule, register,
                        rules_markdown, run_rules)
 

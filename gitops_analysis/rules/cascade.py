@@ -10,9 +10,12 @@ from .registry import Rule, register
 
 
 def failing_roots(findings: pd.DataFrame) -> dict[str, str]:
-    """App -> the Argo CD condition (or rule slug) of its first blocking finding."""
+    """App -> the Argo CD condition (or rule slug) of its first blocking finding. Findings that
+    carry a chain (``blocked_by``: blocked-by-dependency, webhook-unavailable when the webhook's
+    Service comes only from failing apps) are consequences, not roots."""
     errors = findings[(findings["severity"] == "error") & (findings["app"] != "") &
-                      (findings["slug"] != "blocked-by-dependency")]
+                      (findings["slug"] != "blocked-by-dependency") &
+                      (findings["blocked_by"].fillna("") == "")]
     roots = {}
     for app, f in errors.groupby("app", sort=True):
         first = f.iloc[0]
