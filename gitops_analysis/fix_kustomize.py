@@ -177,7 +177,12 @@ def render_proposal(repo: Path, proposal: dict) -> str:
         target = copy / proposal["path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(proposal["text"], encoding="utf-8")
-        result = asyncio.run(pykustomize.build(str(target.parent)))
+        # a thread of its own: asyncio.run refuses to start inside a running event loop, which
+        # is where a notebook (the incident write-up) calls this from
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            result = pool.submit(asyncio.run, pykustomize.build(str(target.parent))).result()
         return result.yaml if hasattr(result, "yaml") else str(result)
 
 

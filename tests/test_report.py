@@ -24,10 +24,10 @@ def report(dataset: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def demo_reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    procs = [report("data/demo/broken", out)]
+    procs = [report("data/demo/broken", out, "--repo", "data/demo/repo")]
     first = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
              if p.is_file()}
-    procs.append(report("data/demo/broken", out))
+    procs.append(report("data/demo/broken", out, "--repo", "data/demo/repo"))
     return out, first, procs
 
 
@@ -65,6 +65,10 @@ def test_demo_incident_tells_the_story(demo_reports):
            "namespace kubeflow} <- common-services: InvalidSpecError" in text
     assert "| `trainer` | 3 | 24 | 4 | 1 |" in text and "| `spark` | 5 | 16 | 2 | 0 |" in text
     assert "keeps the 114 of its 154 resources" in text
+    # the generated kustomization, rendered for real from inside the notebook
+    assert ("Real render of the new `common-services` kustomization: ok: renders 114 "
+            "resources, exactly what common-services keeps.") in text
+    assert "# - ../../applications/trainer   (dropped: owned by trainer)" in text
     assert "gitops-analysis check data/demo/broken --fail-on error" in text
     assert "argocd app get common-services" in text and " web-apps spark; do argocd app get" in text and "kubectl get crd " in text
     assert "/work/" not in text and str(ROOT) not in text
