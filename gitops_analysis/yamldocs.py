@@ -517,6 +517,14 @@ def _constant(literal: str):
 
 
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # the same, for ASCII text
+
+
+def _unprintable(text: str) -> bool:
+    """Characters PyYAML's reader refuses (its own class is slow on long ASCII texts)."""
+    if text.isascii():
+        return _ASCII_CONTROL.search(text) is not None
+    return _NON_PRINTABLE.search(text) is not None
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_float, parse_int=_int,
                             parse_constant=_constant)
 
@@ -527,11 +535,32 @@ def _has_tags(tree) -> bool:
                tree.has_key_anchor(i) for i in range(tree.size()))
 
 
+_PLAIN_PATTERNS: dict[str, re.Pattern] = {}
+
+
 def _plain_in(text: str, value: str) -> bool:
     """Whether ``value`` stands in the text as a whole plain scalar (not quoted, not inside a
-    longer scalar): only then can PyYAML read it as something other than a string."""
-    return re.search(r"(?:^[ \t]*(?:[-?][ \t]+)*|:[ \t]+|[\[{,][ \t]*)" + re.escape(value) +
-                     r"[ \t]*(?:$|[,\]}#]|:[ \t]|:$)", text, re.M) is not None
+    longer scalar): only then can PyYAML read it as something other than a string.
+
+    The regex finds the literal with a blank, a flow indicator or a line start before it; the
+    context before it is then checked by hand (a node starts at a line start or after ": ",
+    "- ", "? ", "[", "{" or ","), which keeps the scan as fast as a search for the literal.
+    """
+    pattern = _PLAIN_PATTERNS.get(value)
+    if pattern is None:
+        pattern = re.compile(r"(?:(?<=[\s\[{,])|^)" + re.escape(value) +
+                             r"(?=[ \t]*(?:$|[,\]}#]|:[ \t]|:$))", re.M)
+        if len(_PLAIN_PATTERNS) < 256:
+            _PLAIN_PATTERNS[value] = pattern
+    for m in pattern.finditer(text):
+        i = m.start() - 1
+        while i >= 0 and text[i] in " \t":
+            i -= 1
+        if i < 0 or text[i] in "\n\r[{,":
+            return True
+        if text[i] in ":-?" and text[i + 1] in " \t":
+            return True
+    return False
 
 
 class _Quiet:
@@ -570,7 +599,7 @@ def quiet() -> _Quiet:
 
 def fast_load(text: str) -> tuple[bool, Any]:
     """(True, data) when rapidyaml reads the document exactly as PyYAML would."""
-    if _ryml is None or "\\u" in text or "\\U" in text or _NON_PRINTABLE.search(text):
+    if _ryml is None or "\\u" in text or "\\U" in text or _unprintable(text):
         # escapes the two parsers may judge differently (PyYAML refuses lone surrogates), and
         # characters PyYAML's reader refuses where rapidyaml reads on
         return False, None
@@ -581,6 +610,7 @@ def fast_load(text: str) -> tuple[bool, Any]:
         # a cheap look for "!" and "&" first; the tree says for sure where a node has a tag
         if ("!" in text or "&" in text) and _maybe_tags(text, emitted) and _has_tags(tree):
             return False, None
+        checked: set = set()  # a value that stands in the text only quoted is checked once
         for m in _SUSPECT.finditer(emitted):
             value, is_key = m.group(1), m.group(2) == ":"
             if value == "" and is_key or value == "<<" or value[:1] == "*" and len(value) > 1:
@@ -600,8 +630,10 @@ def fast_load(text: str) -> tuple[bool, Any]:
             else:
                 doubtful = _resolver.resolve(yaml.ScalarNode, value, (True, False)) != _STR_TAG
             # these read the same in the JSON whether quoted or plain: look at the text
-            if doubtful and _plain_in(text, value):
-                return False, None
+            if doubtful and value not in checked:
+                if _plain_in(text, value):
+                    return False, None
+                checked.add(value)
         data = _DECODER.decode(emitted)
     except Exception:  # noqa: BLE001 - any doubt: the reference parser decides
         return False, None
