@@ -611,6 +611,12 @@ def _read_job(job):
 def _read_rendered_file(root: Path, app: str, path: Path, problem: str | None,
                         known: bool) -> dict:
     """Every document of one rendered file as resource records, load errors and warnings."""
+    with quiet():  # rapidyaml's own error printing, silenced once for the whole file
+        return _read_rendered_documents(root, app, path, problem, known)
+
+
+def _read_rendered_documents(root: Path, app: str, path: Path, problem: str | None,
+                             known: bool) -> dict:
     col = _Collector(root)
     rows: list[dict] = []
     crds: list[dict] = []

@@ -86,11 +86,6 @@ KIND_ORDER = (
 )
 
 
-def is_builtin_group(group: str) -> bool:
-    """True for API groups served by Kubernetes itself (never by a CRD)."""
-    return group in _NAMESPACED_KINDS or group in _CLUSTER_KINDS
-
-
 def split_api_version(api_version: str) -> tuple[str, str]:
     """``apps/v1`` -> (``apps``, ``v1``); ``v1`` -> (``""``, ``v1``)."""
     if "/" in api_version:
