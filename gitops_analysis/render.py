@@ -612,15 +612,12 @@ def _copy_tree(plan, base: str) -> None:
 
 def _add_origin_annotations(path: str) -> None:
     """``buildMetadata: [originAnnotations]`` into a (copied) kustomization file."""
-    yaml, loader = _loader()
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-        data = yaml.load(text, Loader=loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    from .render_sources import read_kustomization
+
+    read = read_kustomization(path)
+    if read is None:
         return  # the renderer reports what is wrong with it
-    if not isinstance(data, dict):
-        return
+    text, data = read
     current = data.get("buildMetadata")
     if isinstance(current, list) and "originAnnotations" in current:
         return

@@ -303,6 +303,18 @@ def _kustomization_entries(data: dict) -> list[tuple[str, str, bool]]:
     return [(f, e, d) for f, e, d in out if e.strip() and "\n" not in e]
 
 
+def read_kustomization(path: str) -> tuple[str, dict] | None:
+    """(text, mapping) of a kustomization file; None when it cannot be read as one (the
+    renderer then says what is wrong with it)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        data = yaml.load(text, Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return (text, data) if isinstance(data, dict) else None
+
+
 def kustomization_file(directory: str) -> str | None:
     for name in KUSTOMIZATION_FILES:
         p = os.path.join(directory, name)
@@ -332,14 +344,10 @@ def scan_kustomization(real_root: str, app_dir: str,
         kfile = kustomization_file(folder)
         if kfile is None:
             continue
-        try:
-            with open(kfile, encoding="utf-8") as fh:
-                text = fh.read()
-            data = yaml.load(text, Loader=_Loader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # the renderer says what is wrong with it
-        if not isinstance(data, dict):
+        read = read_kustomization(kfile)
+        if read is None:
             continue
+        text, data = read
         where_file = _rel(real_root, kfile)
         for f, entry, may_be_folder in _kustomization_entries(data):
             line = _line_of(text, entry)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import messages
 from ..dependencies import custom_kind_mask
-from .namespaces import _ordering_rows
+from .ordering import ordering_rows
 from .registry import Rule, register
 
 
@@ -43,8 +43,8 @@ def check_crd_missing(ctx) -> pd.DataFrame | None:
 
 
 def check_crd_late(ctx) -> pd.DataFrame | None:
-    late = _ordering_rows(ctx, "crd", late=True)
-    race = _ordering_rows(ctx, "crd", late=False)
+    late = ordering_rows(ctx, "crd", late=True)
+    race = ordering_rows(ctx, "crd", late=False)
     frames = [f.assign(severity=sev) for f, sev in ((late, "error"), (race, "warning"))
               if f is not None]
     return pd.concat(frames, ignore_index=True) if frames else None
