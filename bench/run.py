@@ -52,8 +52,8 @@ def rss():
 out = {}
 t = time.perf_counter()
 import gitops_analysis as ga
-from gitops_analysis import overlap
-from gitops_analysis.dependencies import propagate_failures
+from gitops_analysis.analysis import overlap
+from gitops_analysis.analysis.dependencies import propagate_failures
 ds = ga.load_dataset(sys.argv[1])
 out["load"] = (time.perf_counter() - t, rss())
 t = time.perf_counter(); f = ga.run_rules(ds); out["rules"] = (time.perf_counter() - t, rss())

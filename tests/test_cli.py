@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, application, write_dataset
-from gitops_analysis.cli import main
+from gitops_analysis.cli.main import main
 from gitops_analysis.rules import all_rules, rules_markdown
-from gitops_analysis.schema import frames_markdown
+from gitops_analysis.core.schema import frames_markdown
 
 
 def run(capsys, *argv):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import DEMO
-from gitops_analysis import blast_radius, load_dataset, run_rules, wave_graph
+from gitops_analysis import blast_radius
+from gitops_analysis import load_dataset
+from gitops_analysis import run_rules
+from gitops_analysis import wave_graph
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from conftest import DEMO
 from gitops_analysis import load_dataset
-from gitops_analysis import yamldocs
+from gitops_analysis.load import yaml_reader as yamldocs
 
 FRAMES = ("apps", "sources", "resources", "crds", "load_errors", "warnings")
 

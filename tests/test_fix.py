@@ -5,10 +5,11 @@ from __future__ import annotations
 import yaml
 
 from conftest import DEMO, application, write_dataset
-from gitops_analysis import load_dataset, run_rules
-from gitops_analysis.fix import apply_fix, plan_fix, prove, shared_key_count
-from gitops_analysis.fixdoc import run_fix
-from gitops_analysis.manifests import ORIGIN_ANNOTATION
+from gitops_analysis import load_dataset
+from gitops_analysis import run_rules
+from gitops_analysis.fix.plan import apply_fix, plan_fix, prove, shared_key_count
+from gitops_analysis.fix.document import run_fix
+from gitops_analysis.load.manifests import ORIGIN_ANNOTATION
 
 KEY = ["cluster", "group", "kind", "namespace", "name"]
 
@@ -96,7 +97,7 @@ def test_wave_changes_order_providers_first(tmp_path):
 
 
 def test_fix_cli_exit_codes(tmp_path, capsys):
-    from gitops_analysis.cli import main
+    from gitops_analysis.cli.main import main
 
     assert main(["fix", str(DEMO / "broken"), "--out", str(tmp_path / "f")]) == 0
     out = capsys.readouterr().out

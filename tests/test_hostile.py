@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 
 from conftest import application, write_dataset
-from gitops_analysis import GitopsAnalysisError, InputError, NotADatasetError, load_dataset
-from gitops_analysis import yamldocs
+from gitops_analysis import GitopsAnalysisError
+from gitops_analysis import InputError
+from gitops_analysis import NotADatasetError
+from gitops_analysis import load_dataset
+from gitops_analysis.load import yaml_reader as yamldocs
 
 CORPUS = Path(__file__).resolve().parent / "hostile"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))

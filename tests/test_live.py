@@ -12,13 +12,15 @@ import pytest
 import yaml
 
 from conftest import DEMO, FIXTURES, ROOT
-from gitops_analysis import InputError, load_dataset, run_rules
-from gitops_analysis.cli import main
-from gitops_analysis.live import (ARGOCD_CONDITION_TYPES, LIVE_FRAMES, LiveState,
+from gitops_analysis import InputError
+from gitops_analysis import load_dataset
+from gitops_analysis import run_rules
+from gitops_analysis.cli.main import main
+from gitops_analysis.load.live_export import (ARGOCD_CONDITION_TYPES, LIVE_FRAMES, LiveState,
                                   application_manifest, import_live, live_frames_markdown,
                                   load_live, load_live_dir)
-from gitops_analysis.messages import crd_missing, namespace_not_found
-from gitops_analysis.reconcile import (REASONS, ReconcileResult, reconcile, reconcile_json,
+from gitops_analysis.core.messages import crd_missing, namespace_not_found
+from gitops_analysis.live.reconcile import (REASONS, ReconcileResult, reconcile, reconcile_json,
                                        reconcile_markdown, reconcile_text)
 
 LIVE = FIXTURES / "live"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 
 from conftest import DEMO, FIXTURES
-from gitops_analysis import load_dataset, run_rules, wave_graph
-from gitops_analysis.writeup import incident_markdown
+from gitops_analysis import load_dataset
+from gitops_analysis import run_rules
+from gitops_analysis import wave_graph
+from gitops_analysis.views.writeup import incident_markdown
 
 
 def test_live_export_in_the_dataset_reaches_the_writeup(tmp_path):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import application, write_dataset
-from gitops_analysis import NotADatasetError, load_dataset
-from gitops_analysis.schema import FRAMES
+from gitops_analysis import NotADatasetError
+from gitops_analysis import load_dataset
+from gitops_analysis.core.schema import FRAMES
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n{ns}data:\n  k: v\n"
 

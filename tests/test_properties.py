@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import DEMO, application, write_dataset
-from gitops_analysis import load_dataset, yamldocs
+from gitops_analysis import load_dataset
+from gitops_analysis.load import yaml_reader as yamldocs
 from test_hostile import check_invariants
 
 SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -21,10 +21,10 @@ import yaml
 
 from conftest import DEMO, FIXTURES
 from gitops_analysis import load_dataset
-from gitops_analysis.cli import main
-from gitops_analysis.errors import GitopsAnalysisError, InputError, UsageError
-from gitops_analysis.render import NO_HELM, render_repository
-from gitops_analysis.render_sources import glob_match, url_key
+from gitops_analysis.cli.main import main
+from gitops_analysis.core.errors import GitopsAnalysisError, InputError, UsageError
+from gitops_analysis.render.run import NO_HELM, render_repository
+from gitops_analysis.render.sources import glob_match, url_key
 
 REPO = FIXTURES / "repo"
 URL = "https://git.example.com/fixture-org/fixture-gitops.git"

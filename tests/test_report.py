@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from gitops_analysis.report import NOTEBOOKS
+from gitops_analysis.views.report import NOTEBOOKS
 
 EXE = str(Path(sys.executable).with_name("gitops-analysis"))
 

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from conftest import FIXTURES
-from gitops_analysis import load_dataset, run_rules
+from gitops_analysis import load_dataset
+from gitops_analysis import run_rules
 from gitops_analysis.rules import all_rules
 
 RULES_DIR = FIXTURES / "rules"
@@ -43,7 +44,7 @@ def test_fixture(slug, case):
 
 
 def test_argocd_cm_fixture_silences_app_health():
-    from gitops_analysis.argocdcm import health_check_configured
+    from gitops_analysis.load.argocdcm import health_check_configured
 
     cm = RULES_DIR / "app-health-missing" / "argocd-cm.yaml"
     assert health_check_configured(cm)

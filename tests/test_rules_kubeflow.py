@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gitops_analysis import blast_radius, wave_graph
+from gitops_analysis import blast_radius
+
+from gitops_analysis import wave_graph
 
 KEY = ["group", "kind", "namespace", "name"]
 
@@ -94,7 +96,7 @@ def test_web_apps_depends_on_common_services(kubeflow_broken, kubeflow_broken_fi
 
 
 def test_custom_kind_providers_match_ground_truth(kubeflow_broken, ground_truth):
-    from gitops_analysis.dependencies import needs
+    from gitops_analysis.analysis.dependencies import needs
 
     n = needs(kubeflow_broken)
     crd_needs = n[n["need"] == "crd"]

@@ -1,8 +1,16 @@
 """Rules that predict Argo CD's conditions. Importing this package registers every rule."""
 
 from . import cascade, crds, namespaces, ownership, tracking, webhooks  # noqa: F401  (registration)
-from .registry import (FINDING_COLUMNS, Context, Rule, all_rules, get_rule, register,
-                       rules_markdown, run_rules)
+from .registry import (
+                       FINDING_COLUMNS,
+                       Context,
+                       Rule,
+                       all_rules,
+                       get_rule,
+                       register,
+                       rules_markdown,
+                       run_rules,
+)
 
 __all__ = ["FINDING_COLUMNS", "Context", "Rule", "all_rules", "get_rule", "register",
            "rules_markdown", "run_rules"]

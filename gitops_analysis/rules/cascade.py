@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import messages
-from ..dependencies import failure_chain, need_label, propagate_failures
-from .registry import Rule, register
-
-
-def failing_roots(findings: pd.DataFrame) -> dict[str, str]:
-    """App -> the Argo CD condition (or rule slug) of its first blocking finding. Findings that
-    carry a chain (``blocked_by``: blocked-by-dependency, webhook-unavailable when the webhook's
-    Service comes only from failing apps) are consequences, not roots."""
-    errors = findings[(findings["severity"] == "error") & (findings["app"] != "") &
-                      (findings["slug"] != "blocked-by-dependency") &
-                      (findings["blocked_by"].fillna("") == "")]
-    roots = {}
-    for app, f in errors.groupby("app", sort=True):
-        first = f.iloc[0]
-        roots[str(app)] = str(first["argocd_condition"] or first["slug"])
-    return roots
+from gitops_analysis.analysis.dependencies import (
+    failing_roots,
+    failure_chain,
+    need_label,
+    propagate_failures,
+)
+from gitops_analysis.core import messages
+from gitops_analysis.rules.registry import Rule, register
 
 
 def check_blocked(ctx) -> pd.DataFrame | None:

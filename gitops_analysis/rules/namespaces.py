@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import messages
-from ..kinds import NAMESPACED
-from .ordering import ordering_rows
-from .registry import Rule, register
+from gitops_analysis.core import messages
+from gitops_analysis.core.kinds import NAMESPACED
+from gitops_analysis.rules.ordering import ordering_rows
+from gitops_analysis.rules.registry import Rule, register
 
 
 def check_namespace_missing(ctx) -> pd.DataFrame | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import messages
+from gitops_analysis.core import messages
 
 
 def ordering_rows(ctx, need: str, late: bool) -> pd.DataFrame | None:

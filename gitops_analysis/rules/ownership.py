@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import messages
-from ..applications import instance_name, qualified_name
-from .registry import Rule, register
+from gitops_analysis.core import messages
+from gitops_analysis.load.applications import instance_name, qualified_name
+from gitops_analysis.rules.registry import Rule, register
 
 KEY = ["cluster", "group", "kind", "namespace", "name"]
 

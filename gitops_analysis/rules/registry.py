@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 
-from ..schema import SEVERITIES
+from gitops_analysis.core.schema import SEVERITIES
 
 FINDING_COLUMNS = ["rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
                    "version", "kind", "namespace", "name", "message", "detail", "related_apps",
@@ -98,7 +98,7 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
 def run_rules(dataset, *, health_check_configured: bool = False,
               select: list[str] | None = None) -> pd.DataFrame:
     """Run every registered rule (stage 1, then the cascade) and return one sorted frame."""
-    from ..dependencies import needs
+    from gitops_analysis.analysis.dependencies import needs
 
     ctx = Context(dataset=dataset, needs=needs(dataset),
                   health_check_configured=health_check_configured)

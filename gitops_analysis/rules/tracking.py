@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..applications import instance_name
-from ..kinds import UNKNOWN
-from .registry import Rule, register
+from gitops_analysis.core.kinds import UNKNOWN
+from gitops_analysis.load.applications import instance_name
+from gitops_analysis.rules.registry import Rule, register
 
 
 def check_instance_label_collision(ctx) -> pd.DataFrame | None:

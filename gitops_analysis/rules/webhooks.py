@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import messages
-from ..dependencies import failure_chain, propagate_failures
-from ..kinds import builtin_plural
-from .cascade import failing_roots
-from .registry import Rule, register
+from gitops_analysis.analysis.dependencies import failing_roots, failure_chain, propagate_failures
+from gitops_analysis.core import messages
+from gitops_analysis.core.kinds import builtin_plural
+from gitops_analysis.rules.registry import Rule, register
 
 MATCHED_OPERATIONS = {"CREATE", "UPDATE", "*"}
 

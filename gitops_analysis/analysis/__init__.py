@@ -1,0 +1,1 @@
+"""Frame analyses the rules and views build on: dependencies, wave graph, overlap."""

@@ -1,0 +1,204 @@
+"""What each app needs from other apps: CRDs for its custom kinds, namespaces it deploys into.
+
+One frame, ``needs``, feeds both the ordering rules and the wave graph, so the two can never
+disagree. A need is (app, reason) with its providers; a dependency edge is (provider, consumer).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gitops_analysis.core.kinds import ARGOCD_KINDS, BUILTIN_NAMESPACES, BUILTIN_SCOPES, CLUSTER
+
+NEED_COLUMNS = ["app", "cluster", "wave", "need", "reason", "group", "kind", "namespace",
+                "example_name", "example_namespace", "example_version", "example_file",
+                "example_line", "resources", "self_provided", "preexisting", "providers",
+                "status"]
+
+
+def custom_kind_mask(resources: pd.DataFrame, cluster_scopes: dict | None = None) -> pd.Series:
+    """Resources whose kind is served by a CRD (not Kubernetes itself, not Argo CD)."""
+    builtin = set(BUILTIN_SCOPES) | set(ARGOCD_KINDS)
+    # decide once per distinct (group, kind), not once per resource
+    kinds = resources[["group", "kind"]].astype({"kind": str}).drop_duplicates()
+    custom = {(g, k) for g, k in kinds.itertuples(index=False) if (g, k) not in builtin}
+    if not custom:
+        return pd.Series(False, index=resources.index)
+    pairs = pd.MultiIndex.from_arrays([resources["group"], resources["kind"].astype(str)])
+    return pd.Series(pairs.isin(list(custom)), index=resources.index)
+
+
+def _providers_frame(dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    apps = dataset.apps.set_index("name")
+    crd_prov = dataset.crds[["app", "cluster", "group", "kind"]].drop_duplicates()
+    res = dataset.resources
+    ns_obj = res.loc[(res["kind"] == "Namespace") & (res["group"] == "") & ~res["is_hook"],
+                     ["app", "cluster", "name"]].rename(columns={"name": "namespace"})
+    created = dataset.apps.loc[dataset.apps["create_namespace"] &
+                               (dataset.apps["destination_namespace"] != ""),
+                               ["name", "cluster", "destination_namespace"]] \
+        .rename(columns={"name": "app", "destination_namespace": "namespace"})
+    ns_prov = pd.concat([ns_obj, created]).drop_duplicates()
+    crd_prov = crd_prov.assign(wave=crd_prov["app"].map(apps["wave"]))
+    ns_prov = ns_prov.assign(wave=ns_prov["app"].map(apps["wave"]))
+    return crd_prov, ns_prov
+
+
+def _status(wave: int, provider_waves: list[int], self_provided: bool, preexisting: bool) -> str:
+    if self_provided or preexisting:
+        return "ok"
+    if not provider_waves:
+        return "missing"
+    first = min(provider_waves)
+    if first < wave:
+        return "ok"
+    return "race" if first == wave else "late"
+
+
+def needs(dataset) -> pd.DataFrame:
+    """One row per (app, CRD or namespace it needs), with who provides it and how it is ordered.
+
+    status: ok (provided by the app itself, the cluster, or an earlier wave), race (earliest
+    provider is in the same wave), late (only later waves), missing (nobody).
+    """
+    res = dataset.resources
+    apps = dataset.apps.set_index("name")
+    crd_prov, ns_prov = _providers_frame(dataset)
+    cluster_has = set(dataset.cluster_scopes)
+    rows = []
+
+    custom = res[custom_kind_mask(res)]
+    if not custom.empty:
+        g = custom.assign(kind=custom["kind"].astype(str)).groupby(
+            ["app", "cluster", "group", "kind"], sort=True, observed=True)
+        first = g.head(1).set_index(["app", "cluster", "group", "kind"])
+        sizes = g.size()
+        prov = crd_prov.groupby(["cluster", "group", "kind"])[["app", "wave"]] \
+            .apply(lambda f: sorted(zip(f["wave"], f["app"]))).to_dict()
+        for (app, cluster, group, kind), n in sizes.items():
+            ex = first.loc[(app, cluster, group, kind)]
+            plist = prov.get((cluster, group, kind), [])
+            self_p = any(a == app for _, a in plist)
+            others = [(w, a) for w, a in plist if a != app]
+            pre = (group, kind) in cluster_has
+            rows.append({
+                "app": app, "cluster": cluster, "wave": int(apps.at[app, "wave"]), "need": "crd",
+                "reason": f"crd:{group}/{kind}", "group": group, "kind": kind, "namespace": "",
+                "example_name": ex["name"], "example_namespace": ex["namespace"],
+                "example_version": ex["version"], "example_file": ex["file"],
+                "example_line": int(ex["line"]), "resources": int(n), "self_provided": self_p,
+                "preexisting": pre, "providers": tuple(a for _, a in others),
+                "status": _status(int(apps.at[app, "wave"]), [w for w, _ in others], self_p, pre),
+            })
+
+    used = res[(res["scope"] != CLUSTER) & (res["namespace"] != "")]
+    if not used.empty:
+        g = used.groupby(["app", "cluster", "namespace"], sort=True)
+        first = g.head(1).set_index(["app", "cluster", "namespace"])
+        sizes = g.size()
+        prov = ns_prov.groupby(["cluster", "namespace"])[["app", "wave"]] \
+            .apply(lambda f: sorted(zip(f["wave"], f["app"]))).to_dict()
+        for (app, cluster, ns), n in sizes.items():
+            ex = first.loc[(app, cluster, ns)]
+            plist = prov.get((cluster, ns), [])
+            self_p = any(a == app for _, a in plist)
+            others = [(w, a) for w, a in plist if a != app]
+            pre = ns in BUILTIN_NAMESPACES
+            rows.append({
+                "app": app, "cluster": cluster, "wave": int(apps.at[app, "wave"]),
+                "need": "namespace", "reason": f"namespace:{ns}", "group": "", "kind": "Namespace",
+                "namespace": ns, "example_name": ex["name"], "example_namespace": ns,
+                "example_version": ex["version"], "example_file": ex["file"],
+                "example_line": int(ex["line"]), "resources": int(n), "self_provided": self_p,
+                "preexisting": pre, "providers": tuple(a for _, a in others),
+                "status": _status(int(apps.at[app, "wave"]), [w for w, _ in others], self_p, pre),
+            })
+    df = pd.DataFrame(rows, columns=NEED_COLUMNS)
+    return df.sort_values(["app", "need", "reason"], kind="stable").reset_index(drop=True)
+
+
+def dependency_edges(need_frame: pd.DataFrame, apps: pd.DataFrame) -> pd.DataFrame:
+    """provider -> consumer edges with their reasons and ordering (ok, race, late)."""
+    waves = apps.set_index("name")["wave"]
+    rows = []
+    for r in need_frame[need_frame["providers"].map(len) > 0].itertuples(index=False):
+        if r.self_provided or r.preexisting:
+            continue
+        for p in r.providers:
+            pw = int(waves[p])
+            order = "ok" if pw < r.wave else ("race" if pw == r.wave else "late")
+            rows.append((p, r.app, r.reason, order))
+    df = pd.DataFrame(rows, columns=["provider", "consumer", "reason", "order"])
+    return df.sort_values(["provider", "consumer", "reason"], kind="stable") \
+        .reset_index(drop=True)
+
+
+def need_label(reason: str) -> str:
+    """``crd:networking.istio.io/VirtualService`` -> ``VirtualService CRD``."""
+    what, _, value = reason.partition(":")
+    if what == "crd":
+        return f"{value.rpartition('/')[2]} CRD"
+    return f"namespace {value}"
+
+
+def propagate_failures(need_frame: pd.DataFrame, roots: dict[str, str]) -> dict[str, list[dict]]:
+    """Apps that fall because everything they need from others comes only from fallen apps.
+
+    ``roots``: failing app -> why (e.g. ``InvalidSpecError``). Returns blocked app -> its blocking
+    needs, each ``{"reason", "provider", "need"}`` (need: the needs row as a dict), following
+    providers transitively until nothing changes. Roots are not in the result.
+    """
+    fallen = set(roots)
+    blocked: dict[str, list[dict]] = {}
+    deps = need_frame[(need_frame["providers"].map(len) > 0) & ~need_frame["self_provided"] &
+                      ~need_frame["preexisting"]]
+    records = deps.to_dict("records")
+    changed = True
+    while changed:
+        changed = False
+        for rec in records:
+            app = rec["app"]
+            if app in roots or not all(p in fallen for p in rec["providers"]):
+                continue
+            entry = {"reason": rec["reason"], "provider": sorted(rec["providers"])[0], "need": rec}
+            have = blocked.setdefault(app, [])
+            if all(e["reason"] != rec["reason"] for e in have):
+                have.append(entry)
+                changed = True
+            fallen.add(app)
+    return {a: sorted(v, key=lambda e: e["reason"]) for a, v in sorted(blocked.items())}
+
+
+def failure_chain(app: str, roots: dict[str, str], blocked: dict[str, list[dict]],
+                  reason: str | None = None) -> str:
+    """``web-apps <- VirtualService CRD <- common-services: InvalidSpecError``."""
+    parts = [app]
+    seen = {app}
+    current, why = app, reason
+    while current not in roots:
+        entries = blocked.get(current) or []
+        entry = next((e for e in entries if e["reason"] == why), entries[0] if entries else None)
+        if entry is None:
+            break
+        parts.append(need_label(entry["reason"]))
+        current, why = entry["provider"], None
+        if current in seen:
+            break
+        seen.add(current)
+        parts.append(current)
+    text = " <- ".join(parts)
+    return f"{text}: {roots[current]}" if current in roots else text
+
+
+def failing_roots(findings: pd.DataFrame) -> dict[str, str]:
+    """App -> the Argo CD condition (or rule slug) of its first blocking finding. Findings that
+    carry a chain (``blocked_by``: blocked-by-dependency, webhook-unavailable when the webhook's
+    Service comes only from failing apps) are consequences, not roots."""
+    errors = findings[(findings["severity"] == "error") & (findings["app"] != "") &
+                      (findings["slug"] != "blocked-by-dependency") &
+                      (findings["blocked_by"].fillna("") == "")]
+    roots = {}
+    for app, f in errors.groupby("app", sort=True):
+        first = f.iloc[0]
+        roots[str(app)] = str(first["argocd_condition"] or first["slug"])
+    return roots

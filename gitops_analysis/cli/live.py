@@ -1,0 +1,84 @@
+"""The ``import-live`` and ``reconcile`` subcommands; the work is in live.py and reconcile.py,
+imported only when one of these commands runs (so that other commands start fast)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gitops_analysis.core.errors import InputError, UsageError
+
+
+def add_commands(subparsers, parser_class=None) -> None:
+    """Add ``import-live`` and ``reconcile`` to the CLI (called by ``cli.build_parser``)."""
+    imp = subparsers.add_parser(
+        "import-live", help="turn an Argo CD export into a dataset's apps/ and keep it in live/")
+    imp.add_argument("file", help="kubectl get applications.argoproj.io -A -o json|yaml, "
+                                  "argocd app list -o json or argocd app get NAME -o json")
+    imp.add_argument("--out", required=True, metavar="DATASET",
+                     help="dataset folder to write apps/<app>.yaml and live/<file> into")
+    imp.add_argument("--force", action="store_true",
+                     help="overwrite files that differ, and replace another export in live/")
+    imp.set_defaults(func=cmd_import_live)
+
+    rec = subparsers.add_parser(
+        "reconcile", help="predicted findings versus what Argo CD reports (an export)")
+    rec.add_argument("dataset", help="dataset folder (apps/ and rendered/)")
+    rec.add_argument("--live", metavar="FILE",
+                     help="the Argo CD export (default: the one kept in DATASET/live/)")
+    rec.add_argument("--format", choices=["text", "json"], default="text")
+    rec.add_argument("--cluster-api", metavar="FILE",
+                     help="'kubectl api-resources -o wide' output: kinds the cluster already has")
+    rec.add_argument("--argocd-cm", metavar="FILE",
+                     help="the argocd-cm ConfigMap (YAML): is the Application health check set?")
+    rec.set_defaults(func=cmd_reconcile)
+
+
+def cmd_import_live(args) -> int:
+    from gitops_analysis.load.live_export import import_live
+
+    live, written = import_live(args.file, args.out, force=args.force)
+    for w in live.warnings:
+        sys.stderr.write(f"gitops-analysis import-live: {w}\n")
+    la = live.live_apps
+    sys.stdout.write(
+        f"wrote {len(written) - 1} Application(s) to {Path(args.out) / 'apps'} and kept the "
+        f"export as {written[-1]}\n"
+        f"  {int(la['has_status'].sum())} with status, {int((~la['has_status']).sum())} without; "
+        f"{len(live.conditions)} condition(s), {len(live.operations)} operation(s), "
+        f"{len(live.sync_results)} sync result(s), {len(live.live_resources)} resource(s)\n"
+        f"  next: render the apps into {Path(args.out) / 'rendered'} (gitops-analysis render), "
+        "then gitops-analysis reconcile " + str(args.out) + "\n")
+    return 0
+
+
+def cmd_reconcile(args) -> int:
+    from gitops_analysis.live.reconcile import reconcile, reconcile_json, reconcile_text
+    from gitops_analysis.load.argocdcm import health_check_configured
+    from gitops_analysis.load.dataset import load_dataset
+    from gitops_analysis.load.live_export import load_live, load_live_dir
+    from gitops_analysis.rules import run_rules
+
+    ds = load_dataset(args.dataset, cluster_api=args.cluster_api)
+    if args.live:
+        live = load_live(args.live)
+    else:
+        live = load_live_dir(args.dataset)
+        if live is None:
+            raise UsageError("no export given and none kept in live/", file=str(args.dataset),
+                             todo="pass --live FILE, or run gitops-analysis import-live first")
+    shared = set(live.app_names()) & set(ds.apps["name"])
+    if not shared and len(ds.apps):
+        raise InputError(f"none of the export's {len(live.live_apps)} Application(s) is in the "
+                         f"dataset {ds.name}", file=live.path,
+                         todo="export the Applications of the cluster that runs these apps")
+    for w in live.warnings:
+        sys.stderr.write(f"gitops-analysis reconcile: {w}\n")
+    configured = health_check_configured(args.argocd_cm) if args.argocd_cm else False
+    findings = run_rules(ds, health_check_configured=configured)
+    result = reconcile(ds, findings, live)
+    if args.format == "json":
+        sys.stdout.write(reconcile_json(result))
+    else:
+        sys.stdout.write(reconcile_text(result))
+    return result.exit_code

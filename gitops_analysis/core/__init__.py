@@ -1,0 +1,1 @@
+"""What every stage shares: errors, Kubernetes kinds, Argo CD's messages, frame schemas."""

@@ -1,0 +1,1 @@
+"""What Argo CD reported: importing exports as datasets, and reconciling them with predictions."""

@@ -1,0 +1,557 @@
+"""Predicted versus observed: the rules' findings joined with what Argo CD reports.
+
+``reconcile(dataset, findings, live) -> ReconcileResult`` joins the findings of
+:func:`gitops_analysis.run_rules` with the conditions, failed sync results and failed operations
+of an Argo CD export (:func:`gitops_analysis.load.live_export.load_live`) by app, condition type and resource
+key. Every observation is *explained* by the predictions it matches, or is *observed only*;
+every prediction is *matched* (it explains at least one observation) or *predicted only*, with
+the reason it does not show. Observations are every condition (any type, known to Argo CD or
+not), every failed sync result (status ``SyncFailed``, or a hook whose phase is ``Failed`` or
+``Error``) and every failed operation (phase ``Failed`` or ``Error``); what synced fine is not
+an observation.
+
+How an observation is matched (``match`` of a matched row):
+
+- ``exact``: a condition (SharedResourceWarning, RepeatedResourceWarning, InvalidSpecError, or
+  any other type) on the same app, of the predicted type, with the predicted message character
+  for character; a failed sync result of the same resource key with the predicted message.
+- ``same-cause``: a failed sync result of another resource of the same group and kind whose
+  message is the predicted one with that resource's namespace/name (the prediction names one
+  example resource per missing CRD), or whose message is the reason of a predicted
+  ``one or more objects failed to apply, reason: ...``; a failed operation, or a SyncError
+  condition (``Failed last sync attempt to [...]: <operation message>``), whose message holds a
+  predicted message, or that belongs to an operation whose failed sync results are explained.
+- ``other-side``: a SharedResourceWarning whose only prediction is the mirror one (predicted on
+  the other app of the pair).
+
+Why a prediction is predicted only (``reason``):
+
+- ``other-side``: the SharedResourceWarning shows on the other app of the pair. Argo CD warns on
+  the app that does *not* own the live object (controller/state.go compares the live object's
+  tracking with the app), so one side of each pair is silent.
+- ``not-live``: the object is not in the cluster (``health: Missing`` in ``status.resources``),
+  so no app owns it and no warning can show yet.
+- ``type-shown``: the app shows conditions of the predicted type, none with this message. This
+  is *not* counted as a match: Argo CD adds one condition per live object
+  (``state.go``: one ``SharedResourceWarning`` per object owned by another app, one
+  ``InvalidSpecError`` per object without namespace, one ``RepeatedResourceWarning`` per key), so
+  a message that is absent is a conflict Argo CD does not see, not one hidden behind another.
+- ``masked``: the sync stopped at an earlier step than the predicted failure (an
+  ``InvalidSpecError`` refuses the sync; a missing CRD fails task validation, ``one or more
+  synchronization tasks are not valid``, before anything is applied, so a missing namespace
+  never gets to fail).
+- ``no-operation``, ``no-status``, ``app-not-in-export``, ``other-app-not-in-export`` (a
+  SharedResourceWarning whose other app, where it would show, is not in the export): the export
+  has nothing to compare with.
+- ``silent``: the finding predicts no Argo CD condition (Argo CD says nothing by design).
+- ``not-observed``: none of the above: Argo CD does not report it.
+
+The exit code (:attr:`ReconcileResult.exit_code`) is 0 when every observation is explained and
+1 otherwise. Predictions that do not show never change it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from gitops_analysis.core.messages import apply_failed, shared_resource
+from gitops_analysis.load.applications import instance_name, qualified_name
+
+EXACT, SAME_CAUSE, OTHER_SIDE = "exact", "same-cause", "other-side"
+SRW = "SharedResourceWarning"
+APPLY_PREFIX = apply_failed("")  # "one or more objects failed to apply, reason: "
+CRD_PREFIX = "The Kubernetes API could not find "
+
+REASONS = {
+    "other-side": "Argo CD shows this shared resource on the other app of the pair: only the app "
+                  "that does not own the live object warns",
+    "not-live": "the object is not in the cluster (health Missing), so no app owns it yet and "
+                "Argo CD cannot warn",
+    "type-shown": "Argo CD shows this condition type on the app, but not with this message (it "
+                  "adds one condition per live object, so this one is not seen)",
+    "masked": "the sync stopped at an earlier step, so this failure could not show",
+    "no-operation": "the export shows no sync operation for the app",
+    "no-status": "the app has no status in the export",
+    "app-not-in-export": "the app is not in the export",
+    "other-app-not-in-export": "Argo CD would show this shared resource on the other app of the "
+                               "pair, which is not in the export",
+    "silent": "the finding predicts no Argo CD condition: Argo CD says nothing by design",
+    "not-observed": "Argo CD does not report it",
+}
+REASON_ORDER = list(REASONS)
+
+MATCHED_COLUMNS = ["app", "argocd_condition", "match", "rule", "slug", "severity", "group",
+                   "version", "kind", "namespace", "name", "predicted_message",
+                   "observed_message", "observed_count", "observed"]
+PREDICTED_ONLY_COLUMNS = ["app", "argocd_condition", "reason", "rule", "slug", "severity",
+                          "group", "version", "kind", "namespace", "name", "predicted_message",
+                          "observed_message", "note"]
+OBSERVED_ONLY_COLUMNS = ["app", "source", "type", "known", "group", "version", "kind",
+                         "namespace", "name", "observed_message", "predicted_message", "note"]
+
+_RETRY = re.compile(r"( \(retried \d+ times\)\.|\. Retrying attempt #\d+ at .*)$", re.S)
+
+
+def _strip_retry(message: str) -> str:
+    return _RETRY.sub("", message)
+
+
+@dataclass
+class ReconcileResult:
+    """The join. Rows are sorted deterministically; ``summary`` counts everything."""
+
+    summary: dict
+    matched: pd.DataFrame
+    predicted_only: pd.DataFrame
+    observed_only: pd.DataFrame
+    observations: pd.DataFrame = field(repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if len(self.observed_only) else 0
+
+    def to_dict(self) -> dict:
+        return {"summary": self.summary,
+                "matched": _records(self.matched),
+                "predicted_only": _records(self.predicted_only),
+                "observed_only": _records(self.observed_only)}
+
+
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()  # numpy scalars
+    return value
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [_plain(row) for row in df.to_dict(orient="records")]
+
+
+# ------------------------------------------------------------------------------ the join
+
+
+def _predictions(findings: pd.DataFrame) -> list[dict]:
+    preds = []
+    for i, row in enumerate(findings.to_dict(orient="records")):
+        p = {k: ("" if row.get(k) is None or (isinstance(row.get(k), float) and
+                                               pd.isna(row.get(k))) else row.get(k))
+             for k in ("rule", "slug", "severity", "argocd_condition", "app", "group", "version",
+                       "kind", "namespace", "name", "message")}
+        p = {k: str(v) for k, v in p.items()}
+        p["related_apps"] = tuple(row.get("related_apps") or ())
+        p["index"] = i
+        p["links"] = []
+        msg = p["message"]
+        p["causes"] = [c for c in (msg, msg[len(APPLY_PREFIX):] if msg.startswith(APPLY_PREFIX)
+                                   else "") if c]
+        preds.append(p)
+    return preds
+
+
+def _observations(live) -> list[dict]:
+    obs = []
+    for c in live.conditions.to_dict(orient="records"):
+        obs.append({"source": "condition", "app": c["app"], "type": c["type"],
+                    "known": bool(c["known"]), "group": "", "version": "", "kind": "",
+                    "namespace": "", "name": "", "message": c["message"]})
+    for r in live.sync_results.to_dict(orient="records"):
+        if r["status"] == "SyncFailed" or r["hook_phase"] in ("Failed", "Error"):
+            obs.append({"source": "sync_result", "app": r["app"],
+                        "type": r["status"] or r["hook_phase"], "known": True,
+                        "group": r["group"], "version": r["version"], "kind": r["kind"],
+                        "namespace": r["namespace"], "name": r["name"], "message": r["message"]})
+    for o in live.operations.to_dict(orient="records"):
+        if o["phase"] in ("Failed", "Error"):
+            obs.append({"source": "operation", "app": o["app"], "type": o["phase"],
+                        "known": True, "group": "", "version": "", "kind": "", "namespace": "",
+                        "name": "", "message": o["message"]})
+    for i, o in enumerate(obs):
+        o["id"] = i
+        o["links"] = []
+    return obs
+
+
+def _link(o: dict, p: dict, match: str) -> None:
+    if all(q["index"] != p["index"] for q, _ in o["links"]):
+        o["links"].append((p, match))
+        p["links"].append((o, match))
+
+
+def _result_matches(p: dict, r: dict) -> str | None:
+    if p["group"] != r["group"] or p["kind"] != r["kind"]:
+        return _reason_matches(p, r)
+    same_key = p["name"] == r["name"] and p["namespace"] in (r["namespace"], "")
+    if same_key and p["message"] == r["message"]:
+        return EXACT
+    old = f"{p['namespace']}/{p['name']}"
+    if old in p["message"] and \
+            p["message"].replace(old, f"{r['namespace']}/{r['name']}", 1) == r["message"]:
+        return SAME_CAUSE
+    return _reason_matches(p, r)
+
+
+def _reason_matches(p: dict, r: dict) -> str | None:
+    return SAME_CAUSE if len(p["causes"]) > 1 and r["message"] == p["causes"][1] else None
+
+
+def _join(preds: list[dict], obs: list[dict], app_ns: dict[str, str]) -> None:
+    by_app: dict[str, list[dict]] = {}
+    for p in preds:
+        by_app.setdefault(p["app"], []).append(p)
+    mirrors: dict[tuple[str, str], list[dict]] = {}
+    for p in preds:
+        if p["argocd_condition"] == SRW and p["related_apps"]:
+            other = p["related_apps"][0]
+            msg = shared_resource(p["kind"], p["name"],
+                                  qualified_name(app_ns.get(other, ""), other),
+                                  instance_name(app_ns.get(p["app"], ""), p["app"]))
+            p["mirror"] = (other, msg)
+            mirrors.setdefault((other, msg), []).append(p)
+
+    conditions = [o for o in obs if o["source"] == "condition"]
+    results = [o for o in obs if o["source"] == "sync_result"]
+    operations = [o for o in obs if o["source"] == "operation"]
+
+    for o in conditions:
+        if o["type"] == "SyncError":
+            continue
+        for p in by_app.get(o["app"], []):
+            if p["argocd_condition"] == o["type"] and p["message"] == o["message"]:
+                _link(o, p, EXACT)
+        if not o["links"] and o["type"] == SRW:
+            for p in mirrors.get((o["app"], o["message"]), []):
+                _link(o, p, OTHER_SIDE)
+
+    for o in results:
+        for p in by_app.get(o["app"], []):
+            if p["argocd_condition"] == "SyncError":
+                match = _result_matches(p, o)
+                if match:
+                    _link(o, p, match)
+
+    def contained(o: dict) -> None:
+        text = _strip_retry(o["message"])
+        for p in by_app.get(o["app"], []):
+            if p["argocd_condition"] and any(c in text for c in p["causes"]):
+                _link(o, p, EXACT if text == p["message"] else SAME_CAUSE)
+
+    op_of: dict[str, dict] = {}
+    for o in operations:
+        op_of[o["app"]] = o
+        contained(o)
+        if not o["links"]:
+            for r in results:
+                if r["app"] == o["app"]:
+                    for p, _ in r["links"]:
+                        _link(o, p, SAME_CAUSE)
+
+    for o in conditions:
+        if o["type"] != "SyncError":
+            continue
+        contained(o)
+        op = op_of.get(o["app"])
+        if not o["links"] and op and op["links"] and _strip_retry(op["message"]) in o["message"]:
+            for p, _ in op["links"]:
+                _link(o, p, SAME_CAUSE)
+
+
+def _op_stage(message: str) -> int:
+    m = _strip_retry(message)
+    if m.startswith(("InvalidSpecError:", "ComparisonError:", "Shared resource found")):
+        return 0  # refused before the sync starts
+    if m.startswith("one or more synchronization tasks are not valid"):
+        return 1  # task validation (permissions, kinds the API does not serve)
+    if "(dry run)" in m:
+        return 2
+    return 3
+
+
+def _pred_stage(p: dict) -> int:
+    return 1 if p["message"].startswith(CRD_PREFIX) else 3
+
+
+def _reason(p: dict, ctx: dict) -> tuple[str, str, str]:
+    """(reason, observed message to show beside the prediction, note)."""
+    app, ctype = p["app"], p["argocd_condition"]
+    if not ctype:
+        return "silent", "", ""
+    if app not in ctx["live_apps"]:
+        return "app-not-in-export", "", ""
+    if not ctx["has_status"][app]:
+        return "no-status", "", ""
+    if ctype == "SyncError":
+        op = ctx["operations"].get(app)
+        if op is None:
+            return "no-operation", "", ""
+        if op["phase"] in ("Failed", "Error") and _op_stage(op["message"]) < _pred_stage(p):
+            return "masked", op["message"], f"the sync of {app} stopped earlier ({op['phase']})"
+        return "not-observed", op["message"], f"last operation: {op['phase'] or 'no phase'}"
+    if ctype == SRW and "mirror" in p:
+        other, msg = p["mirror"]
+        if msg in ctx["condition_messages"].get((other, SRW), set()):
+            return "other-side", msg, f"shown on {other}"
+        key = (p["group"], p["kind"], p["namespace"], p["name"])
+        healths = [ctx["health"].get((a,) + key) for a in (app, other)]
+        if "Missing" in healths:
+            return "not-live", "", "health Missing in status.resources"
+        if other not in ctx["live_apps"]:
+            return "other-app-not-in-export", "", f"{other} is not in the export"
+    shown = ctx["condition_messages"].get((app, ctype), set())
+    if shown:
+        return "type-shown", sorted(shown)[0], f"{len(shown)} {ctype} condition(s) on {app}"
+    return "not-observed", "", ""
+
+
+def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
+    """Join ``findings`` (``run_rules(dataset)``) with the export ``live`` (``load_live``)."""
+    app_ns = dict(zip(dataset.apps["name"], dataset.apps["app_namespace"]))
+    app_ns.update(dict(zip(live.live_apps["app"], live.live_apps["app_namespace"])))
+    preds = _predictions(findings)
+    obs = _observations(live)
+    _join(preds, obs, app_ns)
+
+    ctx = {
+        "live_apps": set(live.live_apps["app"]),
+        "has_status": dict(zip(live.live_apps["app"], live.live_apps["has_status"])),
+        "operations": {o["app"]: o for o in live.operations.to_dict(orient="records")},
+        "condition_messages": {},
+        "health": {},
+    }
+    for c in live.conditions.to_dict(orient="records"):
+        ctx["condition_messages"].setdefault((c["app"], c["type"]), set()).add(c["message"])
+    for r in live.live_resources.to_dict(orient="records"):
+        ctx["health"][(r["app"], r["group"], r["kind"], r["namespace"], r["name"])] = r["health"]
+
+    matched, predicted_only = [], []
+    for p in preds:
+        base = {k: p[k] for k in ("app", "argocd_condition", "rule", "slug", "severity", "group",
+                                  "version", "kind", "namespace", "name")}
+        if p["links"]:
+            kinds = {m for _, m in p["links"]}
+            match = EXACT if EXACT in kinds else (OTHER_SIDE if kinds == {OTHER_SIDE}
+                                                  else SAME_CAUSE)
+            first = next((o for o, m in p["links"] if m == EXACT), p["links"][0][0])
+            matched.append({**base, "match": match, "predicted_message": p["message"],
+                            "observed_message": first["message"],
+                            "observed_count": len(p["links"]),
+                            "observed": [_obs_ref(o, m) for o, m in p["links"]]})
+        else:
+            reason, observed, note = _reason(p, ctx)
+            predicted_only.append({**base, "reason": reason, "predicted_message": p["message"],
+                                   "observed_message": observed, "note": note})
+
+    predicted_types = {p["argocd_condition"] for p in preds if p["argocd_condition"]}
+    observed_only = []
+    for o in obs:
+        if o["links"]:
+            continue
+        if o["source"] == "condition":
+            note = (f"no rule predicts {o['type']}" if o["type"] not in predicted_types
+                    else f"no prediction of {o['type']} with this message")
+            if not o["known"]:
+                note = f"condition type {o['type']!r} is not one Argo CD defines"
+        elif o["source"] == "sync_result":
+            note = "no prediction for this resource and message"
+        else:
+            note = "no prediction explains this operation message"
+        observed_only.append({k: o[k] for k in ("app", "source", "type", "known", "group",
+                                                "version", "kind", "namespace", "name")}
+                             | {"observed_message": o["message"], "predicted_message": "",
+                                "note": note})
+
+    matched_df = pd.DataFrame(matched, columns=MATCHED_COLUMNS).sort_values(
+        ["app", "argocd_condition", "kind", "namespace", "name", "predicted_message"],
+        kind="stable").reset_index(drop=True)
+    po_df = pd.DataFrame(predicted_only, columns=PREDICTED_ONLY_COLUMNS)
+    po_df["_r"] = po_df["reason"].map(REASON_ORDER.index)
+    po_df = po_df.sort_values(["app", "argocd_condition", "_r", "kind", "namespace", "name",
+                               "predicted_message"], kind="stable") \
+        .drop(columns="_r").reset_index(drop=True)
+    oo_df = pd.DataFrame(observed_only, columns=OBSERVED_ONLY_COLUMNS).sort_values(
+        ["app", "source", "type", "kind", "namespace", "name", "observed_message"],
+        kind="stable").reset_index(drop=True)
+    obs_df = pd.DataFrame([{k: o[k] for k in ("app", "source", "type", "known", "group",
+                                              "version", "kind", "namespace", "name",
+                                              "message")}
+                           | {"explained": bool(o["links"]),
+                              "matched_by": tuple(sorted({p["rule"] for p, _ in o["links"]}))}
+                           for o in obs],
+                          columns=["app", "source", "type", "known", "group", "version", "kind",
+                                   "namespace", "name", "message", "explained", "matched_by"])
+
+    dataset_apps = set(dataset.apps["name"])
+    by_source = {s: sum(o["source"] == s for o in obs)
+                 for s in ("condition", "sync_result", "operation")}
+    summary = {
+        "dataset": dataset.name,
+        "export": live.path,
+        "apps": {"dataset": len(dataset_apps), "export": len(ctx["live_apps"]),
+                 "without_status": int((~live.live_apps["has_status"]).sum()),
+                 "only_in_dataset": sorted(dataset_apps - ctx["live_apps"]),
+                 "only_in_export": sorted(ctx["live_apps"] - dataset_apps)},
+        "predictions": len(preds),
+        "matched": len(matched_df),
+        "matched_by_match": {m: int((matched_df["match"] == m).sum())
+                             for m in (EXACT, SAME_CAUSE, OTHER_SIDE)},
+        "predicted_only": len(po_df),
+        "predicted_only_by_reason": {r: int((po_df["reason"] == r).sum())
+                                     for r in REASON_ORDER if (po_df["reason"] == r).any()},
+        "observed": len(obs),
+        "observed_by_source": by_source,
+        "observed_explained": sum(bool(o["links"]) for o in obs),
+        "observed_only": len(oo_df),
+        "exit_code": 1 if len(oo_df) else 0,
+    }
+    return ReconcileResult(summary=summary, matched=matched_df, predicted_only=po_df,
+                           observed_only=oo_df, observations=obs_df)
+
+
+def _obs_ref(o: dict, match: str) -> dict:
+    return {"source": o["source"], "type": o["type"], "group": o["group"], "kind": o["kind"],
+            "namespace": o["namespace"], "name": o["name"], "message": o["message"],
+            "match": match}
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def reconcile_json(result: ReconcileResult) -> str:
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _res(row) -> str:
+    if not row["kind"]:
+        return "-"
+    gk = f"{row['group']}/{row['kind']}" if row["group"] else row["kind"]
+    ns = f"{row['namespace']}/" if row["namespace"] else ""
+    return f"{gk} {ns}{row['name']}"
+
+
+def reconcile_text(result: ReconcileResult) -> str:
+    s = result.summary
+    a = s["apps"]
+    out = [f"reconcile: dataset {s['dataset']} against {s['export']}",
+           f"  apps: {a['dataset']} in the dataset, {a['export']} in the export "
+           f"({a['without_status']} without status)"]
+    if a["only_in_dataset"]:
+        out.append(f"  only in the dataset: {', '.join(a['only_in_dataset'])}")
+    if a["only_in_export"]:
+        out.append(f"  only in the export: {', '.join(a['only_in_export'])}")
+    bs = s["observed_by_source"]
+    out.append(f"  observed: {s['observed']} ({bs['condition']} condition(s), "
+               f"{bs['sync_result']} failed sync result(s), {bs['operation']} failed "
+               f"operation(s)): {s['observed_explained']} explained, {s['observed_only']} "
+               "observed only")
+    mm = s["matched_by_match"]
+    out.append(f"  predicted: {s['predictions']} finding(s): {s['matched']} matched "
+               f"({mm['exact']} exact, {mm['same-cause']} same cause, {mm['other-side']} other "
+               f"side), {s['predicted_only']} predicted only")
+    out.append("")
+    out.append(f"OBSERVED ONLY ({len(result.observed_only)}): Argo CD reports it, no prediction "
+               "explains it")
+    for r in result.observed_only.to_dict(orient="records"):
+        what = r["type"] if r["source"] == "condition" else \
+            f"{r['source'].replace('_', ' ')} {r['type']}"
+        out.append(f"  {r['app']}  {what}  {_res(r)}  ({r['note']})")
+        out.append(f"    observed:  {r['observed_message']}")
+        out.append("    predicted: -")
+    out.append("")
+    out.append(f"MATCHED ({len(result.matched)})")
+    for r in result.matched.to_dict(orient="records"):
+        more = f", {r['observed_count']} observed" if r["observed_count"] > 1 else ""
+        out.append(f"  {r['app']}  {r['argocd_condition']}  {r['match']}{more}  {_res(r)}")
+        out.append(f"    predicted: {r['predicted_message']}")
+        out.append(f"    observed:  {r['observed_message']}")
+    out.append("")
+    out.append(f"PREDICTED ONLY ({len(result.predicted_only)})")
+    po = result.predicted_only
+    for reason in REASON_ORDER:
+        rows = po[po["reason"] == reason].to_dict(orient="records")
+        if not rows:
+            continue
+        out.append(f"  {reason} ({len(rows)}): {REASONS[reason]}")
+        for r in rows:
+            cond = r["argocd_condition"] or "-"
+            note = f"  ({r['note']})" if r["note"] else ""
+            out.append(f"    {r['app'] or '-'}  {cond}  {_res(r)}{note}")
+            out.append(f"      predicted: {r['predicted_message']}")
+            if r["observed_message"]:
+                out.append(f"      observed:  {r['observed_message']}")
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ") \
+        .replace("`", "'")
+
+
+def _what(row: dict) -> str:
+    if row.get("source") in ("sync_result", "operation"):
+        return "SyncError"
+    return row.get("argocd_condition") or row.get("type") or "(none)"
+
+
+def reconcile_markdown(result: ReconcileResult) -> str:
+    """A section ``## Predicted versus observed`` for the incident write-up."""
+    s = result.summary
+    mm = s["matched_by_match"]
+    lines = ["## Predicted versus observed", "",
+             f"The findings for `{s['dataset']}` against what Argo CD reports in "
+             f"`{s['export']}`: {s['observed']} observation(s) (conditions, failed sync results, "
+             f"failed operations), {s['observed_explained']} explained by a prediction and "
+             f"**{s['observed_only']} observed only**; {s['predictions']} prediction(s), "
+             f"{s['matched']} matched ({mm['exact']} exact, {mm['same-cause']} same cause, "
+             f"{mm['other-side']} other side) and {s['predicted_only']} predicted only.", ""]
+    groups: dict[tuple[str, str], dict] = {}
+
+    def group(app: str, what: str) -> dict:
+        return groups.setdefault((app, what), {"matched": 0, "predicted": 0, "observed": 0,
+                                               "pm": "", "om": ""})
+
+    for r in result.matched.to_dict(orient="records"):
+        g = group(r["app"], _what(r))
+        g["matched"] += 1
+        g["pm"] = g["pm"] or r["predicted_message"]
+        g["om"] = g["om"] or r["observed_message"]
+    for r in result.predicted_only.to_dict(orient="records"):
+        if r["reason"] == "silent":
+            continue
+        g = group(r["app"], _what(r))
+        g["predicted"] += 1
+        g["pm"] = g["pm"] or r["predicted_message"]
+    for r in result.observed_only.to_dict(orient="records"):
+        g = group(r["app"], _what(r))
+        g["observed"] += 1
+        g["om"] = g["om"] or r["observed_message"]
+    lines += ["| app | Argo CD condition | matched | predicted only | observed only | "
+              "predicted (example) | observed (example) |",
+              "|---|---|---:|---:|---:|---|---|"]
+    for (app, what), g in sorted(groups.items()):
+        lines.append(f"| {_md(app) or '-'} | {_md(what)} | {g['matched']} | {g['predicted']} | "
+                     f"{g['observed']} | {_md(g['pm']) or '-'} | {_md(g['om']) or '-'} |")
+    lines.append("")
+    if len(result.observed_only):
+        lines += ["### Reported by Argo CD, predicted by no rule", "",
+                  "| app | what | resource | observed message |", "|---|---|---|---|"]
+        for r in result.observed_only.to_dict(orient="records"):
+            what = r["type"] if r["source"] == "condition" else \
+                f"{r['source'].replace('_', ' ')} {r['type']}"
+            lines.append(f"| {_md(r['app'])} | {_md(what)} | {_md(_res(r))} | "
+                         f"{_md(r['observed_message'])} |")
+        lines.append("")
+    by_reason = s["predicted_only_by_reason"]
+    if by_reason:
+        lines += ["### Predicted, not reported", "", "| reason | predictions | what it means |",
+                  "|---|---:|---|"]
+        for reason, n in by_reason.items():
+            lines.append(f"| {reason} | {n} | {_md(REASONS[reason])} |")
+        lines.append("")
+    return "\n".join(lines)

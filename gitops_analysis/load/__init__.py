@@ -1,0 +1,1 @@
+"""Reading: the hardened YAML reader, Applications, rendered manifests, exports -> frames."""

@@ -1,0 +1,119 @@
+"""Frames built from what the loader read: apps, sources, resources, CRDs, webhooks.
+
+Kept apart from the reading so that pandas is imported only once the reading has started.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gitops_analysis.core import schema
+from gitops_analysis.core.kinds import ARGOCD_KINDS, BUILTIN_SCOPES, CLUSTER, UNKNOWN
+from gitops_analysis.load.applications import AppRecord, instance_name
+
+
+def apps_frames(records: list[AppRecord], rendered: set[str], status: dict,
+                 rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["app"]] = counts.get(r["app"], 0) + 1
+    app_rows = []
+    source_rows = []
+    for rec in records:
+        row = dict(rec.row)
+        name = row["name"]
+        st = status.get(name) if isinstance(status.get(name), dict) else {}
+        if st.get("status") in schema.RENDER_STATUSES:
+            row["render_status"] = st["status"]
+            row["render_message"] = str(st.get("message", ""))
+        elif name in rendered:
+            row["render_status"], row["render_message"] = "ok", ""
+        else:
+            row["render_status"] = "missing"
+            row["render_message"] = (f"{row['file']}:{row['line']}: no rendered/{name}.yaml or "
+                                     f"rendered/{name}/: render the app (gitops-analysis render)")
+        row["resources"] = counts.get(name, 0)
+        app_rows.append(row)
+        types = st.get("source_types") if isinstance(st.get("source_types"), list) else []
+        if row.get("source_type") == "unknown" and len(types) == 1 and \
+                types[0] in schema.SOURCE_TYPES:
+            row["source_type"] = types[0]  # what the render step found in the repository
+        for s in rec.sources:
+            s = dict(s)
+            if s["type"] == "unknown" and s["index"] < len(types) and \
+                    types[s["index"]] in schema.SOURCE_TYPES:
+                s["type"] = types[s["index"]]
+            source_rows.append(s)
+    apps = schema.conform(pd.DataFrame(app_rows), "apps") if app_rows else schema.empty("apps")
+    sources = schema.conform(pd.DataFrame(source_rows), "sources") if source_rows \
+        else schema.empty("sources")
+    apps = apps.sort_values("name", kind="stable").reset_index(drop=True)
+    return apps, sources
+
+
+def crds_frame(crds: list[dict], apps_by_name: dict) -> pd.DataFrame:
+    if not crds:
+        return schema.empty("crds")
+    df = pd.DataFrame(crds)
+    df["cluster"] = df["app"].map(lambda a: apps_by_name[a]["cluster"])
+    return schema.conform(df, "crds").sort_values(["group", "kind", "app"], kind="stable") \
+        .reset_index(drop=True)
+
+
+def webhooks_frame(webhooks: list[dict], apps_by_name: dict) -> pd.DataFrame:
+    if not webhooks:
+        return schema.empty("webhooks")
+    df = pd.DataFrame(webhooks)
+    df["cluster"] = df["app"].map(lambda a: apps_by_name[a]["cluster"])
+    return schema.conform(df, "webhooks")
+
+
+def scope_table(crds: pd.DataFrame, cluster_scopes: dict) -> pd.DataFrame:
+    """(group, kind) -> scope and where it came from; later sources win over earlier ones."""
+    entries: dict[tuple[str, str], tuple[str, str]] = {}
+    for key, scope in BUILTIN_SCOPES.items():
+        entries[key] = (scope, "builtin")
+    for key, scope in ARGOCD_KINDS.items():
+        entries[key] = (scope, "argocd")
+    for g, k, s in crds[["group", "kind", "scope"]].itertuples(index=False):
+        if s != UNKNOWN and (g, k) not in BUILTIN_SCOPES:
+            entries[(g, k)] = (s, "crd")
+    for key, scope in cluster_scopes.items():
+        entries[key] = (scope, "cluster-api")
+    return pd.DataFrame([(g, k, s, f) for (g, k), (s, f) in sorted(entries.items())],
+                        columns=["group", "kind", "scope", "scope_from"])
+
+
+def resources_frame(rows: list[dict], apps: pd.DataFrame, crds: pd.DataFrame,
+                     cluster_scopes: dict) -> pd.DataFrame:
+    if not rows:
+        return schema.empty("resources")
+    df = pd.DataFrame(rows)
+    app_cols = apps.set_index("name")[["cluster", "destination_namespace", "app_namespace",
+                                       "skip_dry_run"]]
+    df = df.join(app_cols, on="app")
+    scopes = scope_table(crds, cluster_scopes)
+    df = df.merge(scopes, on=["group", "kind"], how="left")
+    df["scope"] = df["scope"].fillna(UNKNOWN)
+    df["scope_from"] = df["scope_from"].fillna("unknown")
+    # controller/state.go NormalizeTargetObjects: cluster-scoped -> no namespace; namespaced
+    # and unknown kinds (IsNamespacedOrUnknown) -> the destination namespace when empty
+    declared = df["declared_namespace"]
+    df["namespace"] = declared.where(declared != "", df["destination_namespace"])
+    df.loc[df["scope"] == CLUSTER, "namespace"] = ""
+    df["skip_dry_run"] = df["skip_dry_run"].astype(bool) | df["resource_skip_dry_run"]
+    # util/argo/resource_tracking.go: an empty namespace (cluster-scoped) takes the app's
+    # destination namespace; the app part is Application.InstanceName()
+    tracking_ns = df["namespace"].where(df["namespace"] != "", df["destination_namespace"])
+    instance = [instance_name(ns, a) for ns, a in zip(df["app_namespace"], df["app"])]
+    df["tracking_id"] = (pd.Series(instance, index=df.index) + ":" + df["group"] + "/" +
+                         df["kind"] + ":" + tracking_ns + "/" + df["name"])
+    df["origin"] = df["origin"].where(df["origin"] != "", df["source"])
+    df = schema.conform(df, "resources")
+    return df.sort_values(["app", "file", "doc_index", "item"], kind="stable") \
+        .reset_index(drop=True)
+
+
+def rows_frame(rows: list[dict], frame: str) -> pd.DataFrame:
+    """A frame of ``schema`` name ``frame`` from plain rows (empty, with its columns, if none)."""
+    return schema.conform(pd.DataFrame(rows), frame) if rows else schema.empty(frame)

@@ -1,0 +1,172 @@
+"""Views of the frames and findings as text, JSON and SARIF. Nothing here recomputes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from gitops_analysis.core.version import __version__
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+PER_RULE_LINES = 5
+
+
+def inventory_dict(ds) -> dict:
+    res = ds.resources
+    kinds = res.assign(k=res["group"].where(res["group"] == "", res["group"] + "/") +
+                       res["kind"].astype(str)).groupby(["app", "k"], observed=True).size()
+    apps = []
+    for row in ds.apps.itertuples(index=False):
+        by_kind = {k: int(n) for (a, k), n in kinds.items() if a == row.name}
+        apps.append({"name": row.name, "wave": int(row.wave),
+                     "destination_namespace": row.destination_namespace,
+                     "render_status": str(row.render_status), "resources": int(row.resources),
+                     "kinds": dict(sorted(by_kind.items()))})
+    acc = ds.accounting
+    return {
+        "accounting": {"files": acc.files, "documents": acc.documents,
+                       "resources": acc.resources, "load_errors": acc.load_errors,
+                       "apps_without_render": acc.apps_without_render,
+                       "applications": acc.applications, "app_files": acc.app_files,
+                       "app_documents": acc.app_documents, "app_load_errors": acc.app_load_errors,
+                       "skipped_app_documents": acc.skipped_app_documents},
+        "apps": apps,
+        "load_errors": _records(ds.load_errors),
+        "warnings": _records(ds.warnings),
+    }
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    out = []
+    for rec in df.to_dict("records"):
+        out.append({k: (v.item() if hasattr(v, "item") else
+                        list(v) if isinstance(v, tuple) else v) for k, v in rec.items()})
+    return out
+
+
+def inventory_text(ds) -> str:
+    inv = inventory_dict(ds)
+    lines = [f"{'app':<36} {'wave':>4}  {'namespace':<18} {'render':<8} {'resources':>9}  top kinds"]
+    for a in inv["apps"]:
+        top = sorted(a["kinds"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        lines.append(f"{a['name']:<36} {a['wave']:>4}  {a['destination_namespace'] or '(empty)':<18} "
+                     f"{a['render_status']:<8} {a['resources']:>9}  "
+                     + ", ".join(f"{k} {n}" for k, n in top))
+    acc = inv["accounting"]
+    lines.append("")
+    lines.append(f"{acc['applications']} apps, {acc['files']} rendered files, "
+                 f"{acc['documents']} documents = {acc['resources']} resources + "
+                 f"{acc['load_errors']} load errors; {acc['apps_without_render']} apps without a "
+                 "render")
+    for e in inv["load_errors"]:
+        lines.append(f"load error: {e['reason']}")
+    for w in inv["warnings"]:
+        lines.append(f"warning: {w['reason']}")
+    return "\n".join(lines) + "\n"
+
+
+def summary_dict(findings: pd.DataFrame) -> dict:
+    by_rule = findings.groupby(["slug", "severity"], observed=True).size()
+    return {
+        "findings": int(len(findings)),
+        "by_severity": {s: int((findings["severity"] == s).sum()) for s in _SEVERITY_RANK},
+        "by_rule": {f"{slug}:{sev}": int(n) for (slug, sev), n in sorted(by_rule.items())},
+        "apps_failing": sorted(set(findings.loc[findings["severity"] == "error", "app"]) - {""}),
+    }
+
+
+def findings_records(findings: pd.DataFrame) -> list[dict]:
+    recs = []
+    for rec in findings.to_dict("records"):
+        rec = {k: (list(v) if isinstance(v, tuple) else v) for k, v in rec.items()}
+        rec["severity"] = str(rec["severity"])
+        rec["line"] = int(rec["line"])
+        recs.append(rec)
+    return recs
+
+
+def findings_json(ds, findings: pd.DataFrame) -> str:
+    doc = {"inputs": {"dataset": ds.name, **inventory_dict(ds)["accounting"]},
+           "summary": summary_dict(findings), "findings": findings_records(findings)}
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def summary_line(findings: pd.DataFrame) -> str:
+    s = summary_dict(findings)
+    sev = s["by_severity"]
+    failing = s["apps_failing"]
+    apps = findings.loc[findings["app"] != "", "app"].nunique()
+    return (f"{sev['error']} errors, {sev['warning']} warnings across {apps} apps; "
+            f"apps that will fail: {', '.join(failing) if failing else 'none'}")
+
+
+def findings_text(ds, findings: pd.DataFrame) -> str:
+    if findings.empty:
+        return f"{ds.name}: no findings ({ds.accounting.resources} resources, " \
+               f"{len(ds.apps)} apps)\n"
+    worst = findings.assign(rank=findings["severity"].map(_SEVERITY_RANK).astype(int))
+    order = worst.groupby("app", sort=True)["rank"].agg(["min", "size"]) \
+        .assign(errors=worst[worst["rank"] == 0].groupby("app").size()).fillna(0) \
+        .sort_values(["min", "errors", "size"], ascending=[True, False, False], kind="stable")
+    lines = []
+    for app in order.index:
+        f = worst[worst["app"] == app]
+        title = app or "(all apps)"
+        counts = ", ".join(f"{n} {s}" for s, n in
+                           f["severity"].value_counts(sort=False).items() if n)
+        lines.append(f"{title}  [{counts}]")
+        for (rank, rule, slug), g in f.groupby(["rank", "rule", "slug"], sort=True):
+            sev = g["severity"].iloc[0]
+            lines.append(f"  {sev} {rule} {slug} ({len(g)})")
+            for r in g.head(PER_RULE_LINES).itertuples(index=False):
+                where = f"{r.file}:{r.line}" if r.file else ""
+                lines.append(f"    {r.message}")
+                extra = [x for x in (r.blocked_by and f"chain: {r.blocked_by}", r.detail, where)
+                         if x]
+                if extra:
+                    lines.append(f"      {' | '.join(extra)}")
+            if len(g) > PER_RULE_LINES:
+                lines.append(f"    ... and {len(g) - PER_RULE_LINES} more")
+        lines.append("")
+    lines.append(summary_line(findings))
+    return "\n".join(lines) + "\n"
+
+
+def findings_sarif(ds, findings: pd.DataFrame, rules) -> str:
+    driver_rules = [{
+        "id": r.id, "name": r.slug,
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": " ".join(r.what.split())},
+        "help": {"text": " ".join(r.remediation.split()),
+                 "markdown": f"**Why it matters.** {r.why.strip()}\n\n"
+                             f"**Remediation.** {r.remediation.strip()}"},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
+        "properties": {"argocd_condition": r.argocd_condition},
+    } for r in rules]
+    index = {r.id: i for i, r in enumerate(rules)}
+    results = []
+    for rec in findings_records(findings):
+        result = {
+            "ruleId": rec["rule"], "ruleIndex": index[rec["rule"]],
+            "level": _SARIF_LEVEL[rec["severity"]],
+            "message": {"text": rec["message"] + (f" (chain: {rec['blocked_by']})"
+                                                   if rec["blocked_by"] else "")},
+            "properties": {k: rec[k] for k in ("app", "group", "version", "kind", "namespace",
+                                               "name", "argocd_condition", "related_apps",
+                                               "detail")},
+        }
+        if rec["file"]:
+            result["locations"] = [{"physicalLocation": {
+                "artifactLocation": {"uri": rec["file"], "uriBaseId": "DATASET"},
+                "region": {"startLine": max(rec["line"], 1)}}}]
+        results.append(result)
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "gitops-analysis", "version": __version__,
+                                      "rules": driver_rules}},
+                  "originalUriBaseIds": {"DATASET": {"description": {"text": ds.name}}},
+                  "results": results}],
+    }
+    return json.dumps(doc, indent=2) + "\n"

@@ -1,0 +1,117 @@
+"""``gitops-analysis report``: the main job. Runs the four notebooks with papermill and writes
+``DIR/NN-name.ipynb``, ``DIR/NN-name.html``, ``DIR/incident.md`` (and the figures), plus the
+findings as text, JSON and SARIF.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from gitops_analysis.core.errors import GitopsAnalysisError, UsageError
+from gitops_analysis.views import formats
+from gitops_analysis.views.notebook import prepare
+
+NOTEBOOKS = ("01-inventory", "02-overlap-matrix", "03-wave-graph", "04-incident-writeup")
+# papermill and nbclient record when each cell ran: not wanted in a report that must not change
+_TIMING_KEYS = ("start_time", "end_time", "duration", "exception")
+
+
+def notebooks_dir() -> Path:
+    here = Path(__file__).resolve().parents[2] / "notebooks"
+    if not all((here / f"{n}.ipynb").is_file() for n in NOTEBOOKS):
+        raise UsageError("the notebooks are not found", file=str(here),
+                         todo="run report from a checkout of gitops-analysis")
+    return here
+
+
+def write_report(dataset: str, out: str, *, app: str | None = None,
+                 argocd_cm: str | None = None, cluster_api: str | None = None,
+                 repo: str | None = None) -> int:
+    # validate every parameter and do the analysis once before any notebook starts
+    ctx = prepare(dataset, app=app or "", output_dir=out, cluster_api=cluster_api or "",
+                  argocd_cm=argocd_cm or "", repo=repo or "")
+    folder = ctx.output_dir
+    from gitops_analysis.rules import all_rules
+
+    texts = {
+        "inventory.txt": formats.inventory_text(ctx.ds),
+        "check.txt": formats.findings_text(ctx.ds, ctx.findings),
+        "check.json": formats.findings_json(ctx.ds, ctx.findings),
+        "check.sarif": formats.findings_sarif(ctx.ds, ctx.findings, all_rules()),
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    params = {"dataset": dataset, "app": app or "", "output_dir": out,
+              "cluster_api": cluster_api or "", "argocd_cm": argocd_cm or "",
+              "repo": repo or ""}
+    failures = run_notebooks(params, folder)
+    sys.stderr.write(f"report: {folder}/ has {len(NOTEBOOKS)} notebooks, their HTML, "
+                     f"incident.md and {', '.join(texts)}\n")
+    sys.stdout.write(formats.summary_line(ctx.findings) + "\n")
+    if failures:
+        for f in failures:
+            sys.stderr.write(f"report: {f}\n")
+        return 1
+    return 0
+
+
+def run_notebooks(params: dict, folder: Path) -> list[str]:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = notebooks_dir()
+    failures = []
+    for i, name in enumerate(NOTEBOOKS, start=1):
+        target = folder / f"{name}.ipynb"
+        sys.stderr.write(f"[{i}/{len(NOTEBOOKS)}] {name} ... ")
+        sys.stderr.flush()
+        started = time.perf_counter()
+        try:
+            papermill.execute_notebook(str(source / f"{name}.ipynb"), str(target),
+                                       parameters=params, kernel_name="python3",
+                                       cwd=str(Path.cwd()), progress_bar=False,
+                                       log_output=False, report_mode=False)
+        except PapermillExecutionError as exc:
+            sys.stderr.write("failed\n")
+            failures.append(f"{target}: cell {exc.exec_count} failed: {exc.ename}: "
+                            f"{exc.evalue}: open the notebook to see the traceback")
+        except GitopsAnalysisError as exc:
+            sys.stderr.write("failed\n")
+            failures.append(f"{target}: {exc}")
+        else:
+            sys.stderr.write(f"ok ({time.perf_counter() - started:.1f} s)\n")
+        if target.exists():
+            _strip_timing(target)
+            _to_html(target)
+    return failures
+
+
+def _strip_timing(path: Path) -> None:
+    import nbformat
+
+    book = nbformat.read(path, as_version=4)
+    meta = book.metadata.get("papermill", {})
+    for key in _TIMING_KEYS:
+        meta.pop(key, None)
+    # the injected parameters are already in the notebook; the input path is the checkout's
+    meta.pop("input_path", None)
+    meta.pop("output_path", None)
+    for number, cell in enumerate(book.cells):
+        cell.metadata.pop("execution", None)
+        # papermill gives the cell it injects a random id; a stable one keeps reports equal
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = f"injected-parameters-{number}"
+        pm = cell.metadata.get("papermill", {})
+        for key in _TIMING_KEYS:
+            pm.pop(key, None)
+    nbformat.write(book, path)
+
+
+def _to_html(path: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(path, as_version=4))
+    path.with_suffix(".html").write_text(body, encoding="utf-8")
