@@ -68,7 +68,7 @@ def test_check_exit_codes_and_formats(capsys, failing):
     f = doc["findings"][0]
     assert list(f) == ["rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
                        "version", "kind", "namespace", "name", "message", "detail",
-                       "related_apps", "blocked_by", "file", "line"]
+                       "related_apps", "blocked_by", "chain", "file", "line"]
     assert (f["slug"], f["argocd_condition"], f["file"], f["line"]) == \
         ("namespace-missing", "InvalidSpecError", "rendered/a.yaml", 1)
     code, out, _ = run(capsys, "check", str(failing), "--format", "sarif")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gitops_analysis.core.findings import chain_text
+
 from conftest import DEMO
 from gitops_analysis import blast_radius
 from gitops_analysis import load_dataset
@@ -50,7 +52,7 @@ def test_web_apps_blocked_with_missing_crd_message_and_chain(broken):
                                     "kubeflow/")
     assert vs["message"].endswith('Make sure the "VirtualService" CRD is installed on the '
                                   "destination cluster.")
-    assert vs["blocked_by"] == ("web-apps <- VirtualService CRD <- common-services: "
+    assert chain_text(vs["chain"]) == ("web-apps <- VirtualService CRD <- common-services: "
                                 "InvalidSpecError")
 
 

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from gitops_analysis.core.findings import chain_text
+
 from conftest import FIXTURES
 from gitops_analysis import load_dataset
 from gitops_analysis import run_rules
@@ -40,7 +42,7 @@ def test_fixture(slug, case):
     assert len(mine) == expect["count"]
     assert sorted(mine["message"]) == sorted(expect["messages"])
     if "blocked_by" in expect:
-        assert sorted(mine["blocked_by"]) == sorted(expect["blocked_by"])
+        assert sorted(mine["chain"].map(chain_text)) == sorted(expect["blocked_by"])
 
 
 def test_argocd_cm_fixture_silences_app_health():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gitops_analysis.core.findings import Chain, ChainStep
 from gitops_analysis.core.kinds import ARGOCD_KINDS, BUILTIN_NAMESPACES, BUILTIN_SCOPES, CLUSTER
 
 NEED_COLUMNS = ["app", "cluster", "wave", "need", "reason", "group", "kind", "namespace",
@@ -169,34 +170,40 @@ def propagate_failures(need_frame: pd.DataFrame, roots: dict[str, str]) -> dict[
     return {a: sorted(v, key=lambda e: e["reason"]) for a, v in sorted(blocked.items())}
 
 
+def need_step(app: str, reason: str) -> ChainStep:
+    """The chain step of ``app`` needing ``reason`` (``crd:<group>/<Kind>`` or
+    ``namespace:<ns>``) from the app of the next step."""
+    what, _, value = reason.partition(":")
+    kind = "CustomResourceDefinition" if what == "crd" else "Namespace"
+    return ChainStep(app=app, kind=kind, name=value)
+
+
 def failure_chain(app: str, roots: dict[str, str], blocked: dict[str, list[dict]],
-                  reason: str | None = None) -> str:
-    """``web-apps <- VirtualService CRD <- common-services: InvalidSpecError``."""
-    parts = [app]
+                  reason: str | None = None) -> Chain:
+    """``app``'s steps back to its root: web-apps needs the VirtualService CRD from
+    common-services, which fails with InvalidSpecError. Never loops back on an app."""
+    steps: list[ChainStep] = []
     seen = {app}
     current, why = app, reason
     while current not in roots:
         entries = blocked.get(current) or []
         entry = next((e for e in entries if e["reason"] == why), entries[0] if entries else None)
-        if entry is None:
+        if entry is None or entry["provider"] in seen:
             break
-        parts.append(need_label(entry["reason"]))
+        steps.append(need_step(current, entry["reason"]))
         current, why = entry["provider"], None
-        if current in seen:
-            break
         seen.add(current)
-        parts.append(current)
-    text = " <- ".join(parts)
-    return f"{text}: {roots[current]}" if current in roots else text
+    # propagate_failures starts from the roots, so every blocked app reaches one
+    steps.append(ChainStep(app=current, condition=roots.get(current, "blocked")))
+    return tuple(steps)
 
 
 def failing_roots(findings: pd.DataFrame) -> dict[str, str]:
     """App -> the Argo CD condition (or rule slug) of its first blocking finding. Findings that
-    carry a chain (``blocked_by``: blocked-by-dependency, webhook-unavailable when the webhook's
+    carry a chain (blocked-by-dependency, webhook-unavailable when the webhook's
     Service comes only from failing apps) are consequences, not roots."""
     errors = findings[(findings["severity"] == "error") & (findings["app"] != "") &
-                      (findings["slug"] != "blocked-by-dependency") &
-                      (findings["blocked_by"].fillna("") == "")]
+                      (findings["chain"].map(len) == 0)]
     roots = {}
     for app, f in errors.groupby("app", sort=True):
         first = f.iloc[0]

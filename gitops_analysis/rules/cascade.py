@@ -36,7 +36,7 @@ def check_blocked(ctx) -> pd.DataFrame | None:
                 "detail": (f"{need_label(e['reason'])} comes only from "
                            f"{', '.join(need['providers'])}, which cannot sync; "
                            f"{need['resources']} resource(s) of {app} need it"),
-                "related_apps": list(need["providers"]), "blocked_by": chain,
+                "related_apps": list(need["providers"]), "chain": chain,
                 "file": need["example_file"], "line": need["example_line"],
             })
     return pd.DataFrame(rows) if rows else None

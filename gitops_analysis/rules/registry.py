@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from gitops_analysis.core.schema import SEVERITIES
-
-FINDING_COLUMNS = ["rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
-                   "version", "kind", "namespace", "name", "message", "detail", "related_apps",
-                   "blocked_by", "file", "line"]
+from gitops_analysis.core.findings import FINDING_COLUMNS, SEVERITIES, Finding, finding
 
 SEVERITY_DTYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
 
@@ -62,21 +58,32 @@ def get_rule(key: str) -> Rule:
     raise KeyError(key)
 
 
-def findings_frame(rule: Rule, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
-    """Give a rule's rows the finding columns, its id, slug and default severity."""
-    df = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
-    for col in FINDING_COLUMNS:
-        if col not in df.columns:
-            df[col] = None
-    df["rule"], df["slug"] = rule.id, rule.slug
-    df["severity"] = df["severity"].fillna(rule.severity)
-    df["argocd_condition"] = df["argocd_condition"].fillna(rule.argocd_condition)
-    df["related_apps"] = df["related_apps"].map(lambda v: tuple(v) if v else ())
-    for col in ("app", "cluster", "group", "version", "kind", "namespace", "name", "message",
-                "detail", "blocked_by", "file"):
-        df[col] = df[col].fillna("").astype(str)
-    df["line"] = df["line"].fillna(0).astype("int64")
-    return df[FINDING_COLUMNS]
+def collect(rule: Rule, out: pd.DataFrame | Iterable[dict | Finding]) -> list[Finding]:
+    """A rule's output as typed findings, each built by :func:`finding` (the one builder)."""
+    rows = out.to_dict("records") if isinstance(out, pd.DataFrame) else out
+    return [r if isinstance(r, Finding) else finding(rule, **r) for r in rows]
+
+
+def findings_frame(found: list[Finding]) -> pd.DataFrame:
+    """Typed findings as the tidy frame every view reads: a row per finding, sorted."""
+    if not found:
+        return empty_findings()
+    return _finish(pd.DataFrame([astuple_shallow(f) for f in found], columns=FINDING_COLUMNS))
+
+
+def astuple_shallow(f: Finding) -> tuple:
+    # dataclasses.astuple would turn the chain's steps into tuples too
+    return tuple(getattr(f, c) for c in FINDING_COLUMNS)
+
+
+def records(findings: pd.DataFrame) -> list[Finding]:
+    """The frame's rows back as typed findings (for views that walk them one by one)."""
+    out = []
+    for rec in findings.to_dict("records"):
+        rec["severity"] = str(rec["severity"])
+        rec["line"] = int(rec["line"])
+        out.append(Finding(**rec))
+    return out
 
 
 def empty_findings() -> pd.DataFrame:
@@ -87,10 +94,11 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     df["severity"] = df["severity"].astype(SEVERITY_DTYPE)
     for col in ("rule", "slug", "argocd_condition", "app", "cluster", "group", "version", "kind",
-                "namespace", "name", "message", "detail", "blocked_by", "file"):
+                "namespace", "name", "message", "detail", "file"):
         df[col] = df[col].fillna("").astype("string")
     df["line"] = df["line"].fillna(0).astype("int64")
     df["related_apps"] = df["related_apps"].astype(object)
+    df["chain"] = df["chain"].astype(object)
     return df.sort_values(["severity", "app", "rule", "group", "kind", "namespace", "name",
                            "message"], kind="stable").reset_index(drop=True)
 
@@ -102,21 +110,18 @@ def run_rules(dataset, *, health_check_configured: bool = False,
 
     ctx = Context(dataset=dataset, needs=needs(dataset),
                   health_check_configured=health_check_configured)
-    frames = []
+    found: list[Finding] = []
     for stage in (1, 2):
         if stage == 2:
-            ctx.findings = _finish(pd.concat(frames, ignore_index=True)) if frames \
-                else empty_findings()
+            ctx.findings = findings_frame(found)
         for rule in all_rules():
             if rule.stage != stage or (select and rule.id not in select and
                                        rule.slug not in select):
                 continue
             out = rule.check(ctx)
             if out is not None and len(out):
-                frames.append(findings_frame(rule, out))
-    if not frames:
-        return empty_findings()
-    return _finish(pd.concat(frames, ignore_index=True))
+                found += collect(rule, out)
+    return findings_frame(found)
 
 
 def rules_markdown() -> str:

@@ -6,6 +6,7 @@ import pandas as pd
 
 from gitops_analysis.analysis.dependencies import failing_roots, failure_chain, propagate_failures
 from gitops_analysis.core import messages
+from gitops_analysis.core.findings import Chain, ChainStep
 from gitops_analysis.core.kinds import builtin_plural
 from gitops_analysis.rules.registry import Rule, register
 
@@ -19,7 +20,7 @@ def _refused_apps(findings: pd.DataFrame, blocked: dict) -> set[str]:
     err = findings[(findings["severity"] == "error") & (findings["app"] != "")]
     refused = err[(err["argocd_condition"] == "InvalidSpecError") |
                   err["slug"].isin(["crd-missing", "crd-late"]) |
-                  err["message"].str.startswith(messages.shared_resource_failed(""))]
+                  ((err["slug"] == "shared-resource") & (err["argocd_condition"] == "SyncError"))]
     out = set(refused["app"].astype(str))
     out |= {app for app, entries in blocked.items()
             if any(e["need"]["need"] == "crd" for e in entries)}
@@ -46,7 +47,7 @@ def _unavailable(ctx, roots: dict, blocked: dict) -> dict[tuple, tuple[str, str]
         cluster, ns, name = key
         apps = sorted(set(deployers.get(key, [])))
         if not apps:
-            out[key] = (f"no app deploys Service {ns}/{name}", "")
+            out[key] = (f"no app deploys Service {ns}/{name}", ())
             continue
         why, chains = [], []
         for app in apps:
@@ -55,7 +56,7 @@ def _unavailable(ctx, roots: dict, blocked: dict) -> dict[tuple, tuple[str, str]
                            f"{'created by no app' if bad_ns[(app, ns)] == 'missing' else 'created only by a later wave'}")
             elif app in roots:
                 why.append(f"{app} deploys it and fails ({roots[app]})")
-                chains.append(f"{app}: {roots[app]}")
+                chains.append((ChainStep(app=app, condition=roots[app]),))
             elif app in blocked:
                 why.append(f"{app} deploys it and is blocked ({blocked[app][0]['reason']} comes "
                            f"only from failing apps)")
@@ -65,9 +66,21 @@ def _unavailable(ctx, roots: dict, blocked: dict) -> dict[tuple, tuple[str, str]
         else:
             # a chain only when every deployer fails because of other apps: a Service whose
             # namespace nobody creates (or too late) is a cause of its own
-            chain = f"Service {ns}/{name} <- {chains[0]}" if len(chains) == len(apps) else ""
+            chain = chains[0] if len(chains) == len(apps) else ()
             out[key] = (f"Service {ns}/{name}: " + "; ".join(why), chain)
     return out
+
+
+def _webhook_chain(app: str, hook: dict, deployer_chain: Chain) -> Chain:
+    """``app`` needs the webhook's Service from the first app of ``deployer_chain``. A chain that
+    comes back to ``app`` itself is cut there: the app fails on its own account."""
+    apps = [s.app for s in deployer_chain]
+    if not deployer_chain:
+        return ()
+    if app in apps:
+        return deployer_chain[apps.index(app):]
+    service = f"{hook['service_namespace']}/{hook['service_name']}"
+    return (ChainStep(app=app, kind="Service", name=service),) + deployer_chain
 
 
 def _plurals(ctx) -> dict[tuple, str]:
@@ -121,7 +134,7 @@ def check_webhook_unavailable(ctx) -> pd.DataFrame | None:
                            f"{r['plural']} to webhook {h['webhook']} with failurePolicy Fail; "
                            f"{why}"),
                 "related_apps": [h["app"]] if h["app"] != r["app"] else [],
-                "blocked_by": f"{r['app']} <- {chain}" if chain else "",
+                "chain": _webhook_chain(r["app"], h, chain),
                 "file": r["file"], "line": r["line"],
             })
     return pd.DataFrame(rows) if rows else None
@@ -142,7 +155,7 @@ the same cluster, that the webhook's `rules` select: `apiGroups` holds its group
 anything is applied (InvalidSpecError, a CRD missing or late, FailOnSharedResource) never reach
 the cluster and are skipped, as are webhooks with an `objectSelector` (not evaluated);
 `namespaceSelector` and `apiVersions` are not evaluated either. When the Service comes only
-from failing apps, the finding carries the chain (`blocked_by`) back to the root failure.""",
+from failing apps, the finding carries the chain back to the root failure.""",
     why="""The API server calls the webhook on every create and update of those resources; with
 `failurePolicy: Fail` an unreachable webhook rejects the request. The webhook configuration is
 cluster-scoped, so it is created even when the namespace of its Service is not: from then on,

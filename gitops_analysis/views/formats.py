@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 
+from gitops_analysis.core.findings import chain_records, chain_text
 from gitops_analysis.core.version import __version__
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
@@ -77,13 +78,21 @@ def summary_dict(findings: pd.DataFrame) -> dict:
     }
 
 
+# the JSON field order of a finding: where it is, what it says, why (the chain), where it comes from
+JSON_FIELDS = ("rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
+               "version", "kind", "namespace", "name", "message", "detail", "related_apps",
+               "blocked_by", "chain", "file", "line")
+
+
 def findings_records(findings: pd.DataFrame) -> list[dict]:
     recs = []
     for rec in findings.to_dict("records"):
-        rec = {k: (list(v) if isinstance(v, tuple) else v) for k, v in rec.items()}
+        rec["related_apps"] = list(rec["related_apps"])
+        rec["blocked_by"] = chain_text(rec["chain"])
+        rec["chain"] = chain_records(rec["chain"])
         rec["severity"] = str(rec["severity"])
         rec["line"] = int(rec["line"])
-        recs.append(rec)
+        recs.append({k: rec[k] for k in JSON_FIELDS})
     return recs
 
 
@@ -123,7 +132,7 @@ def findings_text(ds, findings: pd.DataFrame) -> str:
             for r in g.head(PER_RULE_LINES).itertuples(index=False):
                 where = f"{r.file}:{r.line}" if r.file else ""
                 lines.append(f"    {r.message}")
-                extra = [x for x in (r.blocked_by and f"chain: {r.blocked_by}", r.detail, where)
+                extra = [x for x in (r.chain and f"chain: {chain_text(r.chain)}", r.detail, where)
                          if x]
                 if extra:
                     lines.append(f"      {' | '.join(extra)}")

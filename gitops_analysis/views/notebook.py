@@ -14,6 +14,7 @@ import pandas as pd
 from gitops_analysis.analysis import overlap
 from gitops_analysis.analysis.graph import blast_radius, wave_graph
 from gitops_analysis.core.errors import UsageError
+from gitops_analysis.core.findings import chain_text
 from gitops_analysis.load.argocdcm import health_check_configured
 from gitops_analysis.load.dataset import load_dataset
 from gitops_analysis.rules import run_rules
@@ -190,6 +191,7 @@ def edges_table(ctx: NotebookContext) -> pd.DataFrame:
 def blocking_table(ctx: NotebookContext) -> pd.DataFrame:
     f = ctx.findings
     f = f[f["severity"] == "error"]
+    f = f.assign(blocked_by=f["chain"].map(chain_text))
     return f[["app", "slug", "argocd_condition", "kind", "name", "message", "blocked_by"]] \
         .reset_index(drop=True)
 

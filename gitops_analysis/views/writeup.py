@@ -12,6 +12,7 @@ import pandas as pd
 from gitops_analysis.analysis.dependencies import need_label
 from gitops_analysis.analysis.graph import blast_radius
 from gitops_analysis.analysis.overlap import overlap_pairs, shared_keys
+from gitops_analysis.core.findings import chain_text, need_text
 
 _SHARED = ("shared-resource", "shared-crd")
 
@@ -94,9 +95,8 @@ class _Context:
         self.root_errors = self.mine[(self.mine["severity"] == "error") &
                                      (self.mine["slug"] != "blocked-by-dependency")]
         blocked = findings[findings["slug"] == "blocked-by-dependency"]
-        self.blocked = blocked[blocked["blocked_by"].str.endswith(
-            tuple(f"<- {root}: {c}" for c in set(self.root_errors["argocd_condition"]) |
-                  set(self.root_errors["slug"])))] if not self.root_errors.empty else blocked[:0]
+        self.blocked = blocked[blocked["chain"].map(lambda c: c[-1].app == root)] \
+            if not self.root_errors.empty else blocked[:0]
         self.radius = blast_radius(graph, root)
         self.keys = shared_keys(ds)
         self.root_keys = self.keys[self.keys["app"] == root]
@@ -159,9 +159,10 @@ class _Context:
         lines = ["## Root cause", ""]
         chains = []
         for app, f in self.blocked.groupby("app", sort=True):
-            tails = f["blocked_by"].str.split(" <- ", n=2).str[2]
+            # one line per app and way back to the root, its first needs gathered in braces
+            tails = f["chain"].map(lambda c: chain_text(c[1:]))
             for tail, g in f.groupby(tails, sort=True):
-                needs = sorted(g["blocked_by"].str.split(" <- ").str[1])
+                needs = sorted(g["chain"].map(lambda c: need_text(c[0].kind, c[0].name)))
                 what = needs[0] if len(needs) == 1 else "{" + ", ".join(needs) + "}"
                 chains.append(f"{app} <- {what} <- {tail}")
         if chains:
