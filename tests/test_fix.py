@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import yaml
-
 from conftest import DEMO, application, write_dataset
-from gitops_analysis import load_dataset
-from gitops_analysis import run_rules
-from gitops_analysis.fix.plan import apply_fix, plan_fix, prove, shared_key_count
-from gitops_analysis.fix.document import run_fix
+
+from gitops_analysis import load_dataset, run_rules
+from gitops_analysis.fix.apply import apply_fix
+from gitops_analysis.fix.document import write_fix
+from gitops_analysis.fix.plan import plan_fix
+from gitops_analysis.fix.proof import make_fix, prove, shared_key_count
 from gitops_analysis.load.manifests import ORIGIN_ANNOTATION
 
 KEY = ["cluster", "group", "kind", "namespace", "name"]
@@ -51,8 +52,9 @@ def _docs_without_origin(text: str) -> list[dict]:
 
 def test_demo_fix_writes_a_kustomization_that_renders_to_the_fixed_variant(tmp_path):
     # the committed demo is rendered by `gitops-analysis render`, origin annotations included
-    ds, plan, proof = run_fix(str(DEMO / "broken"), str(tmp_path / "fix"),
-                              repo=str(DEMO / "repo"))
+    ds = load_dataset(DEMO / "broken")
+    plan, proof = make_fix(ds, repo=str(DEMO / "repo"))
+    write_fix(tmp_path / "fix", ds, plan, proof)
     assert plan.ownership["reason"].str.contains("only aggregates it").all()
     proposal = plan.kustomizations["common-services"]
     assert proposal["status"] == "written"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from gitops_analysis.fix.plan import HEALTH_SNIPPET, FixPlan, Proof, wave_patch
+from gitops_analysis.fix.model import FixPlan, Proof
+from gitops_analysis.fix.patches import HEALTH_SNIPPET, wave_patch
 
 
 def _counts_table(before: dict, after: dict) -> list[str]:
@@ -126,28 +125,3 @@ def write_fix(out: str | Path, ds, plan: FixPlan, proof: Proof) -> list[Path]:
             "  namespace: argocd\ndata:\n" +
             "".join(f"  {line}\n" if line else "\n" for line in HEALTH_SNIPPET.splitlines()))
     return written
-
-
-def run_fix(dataset: str, out: str, *, repo: str | None = None, cluster_api: str | None = None,
-            health_check_configured: bool = False):
-    """Plan, prove (with a real render when the repo is given) and write the fix."""
-    from gitops_analysis.fix.plan import apply_fix, plan_fix, prove
-    from gitops_analysis.load.dataset import load_dataset
-    from gitops_analysis.rules import run_rules
-
-    ds = load_dataset(dataset, cluster_api=cluster_api)
-    findings = run_rules(ds, health_check_configured=health_check_configured)
-    plan = plan_fix(ds, findings, repo=repo)
-    proof = prove(ds, findings, plan, health_check_configured=health_check_configured)
-    if repo is not None:
-        from gitops_analysis.fix.kustomize import check_render
-
-        after = apply_fix(ds, plan)
-        for app, k in sorted(plan.kustomizations.items()):
-            if k["status"] == "written":
-                proof.rendered[app] = check_render(after, app, Path(repo), k)
-    write_fix(out, ds, plan, proof)
-    return ds, plan, proof
-
-
-__all__ = ["fix_markdown", "run_fix", "write_fix", "pd"]

@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 
 from gitops_analysis.analysis.overlap import KEY
-from gitops_analysis.fix.plan import KUSTOMIZATION_NAMES, resource_origins
+from gitops_analysis.fix.ownership import resource_origins
+from gitops_analysis.fix.patches import KUSTOMIZATION_NAMES, app_patch
 
 # fields of a kustomization that hold paths relative to it
 _PATH_LISTS = ("resources", "components", "crds", "configurations", "patchesStrategicMerge",
@@ -52,8 +53,6 @@ def _under(path: str, folder: str) -> bool:
 
 def propose_kustomizations(ds, plan, repo: Path) -> dict[str, dict]:
     """app -> {"path", "text", "patch", "kept", "dropped", "conflicts", "status", "message"}."""
-    from gitops_analysis.fix.plan import app_patch
-
     out = {}
     losing = sorted(set(plan.drops["app"]))
     res = resource_origins(ds).assign(kind=lambda f: f["kind"].astype(str))

@@ -201,17 +201,9 @@ def blocking_table(ctx: NotebookContext) -> pd.DataFrame:
 def fix_text(ctx: NotebookContext) -> str:
     """The generated fix and its proof (a real render of new kustomizations with a repo)."""
     from gitops_analysis.fix.document import fix_markdown
-    from gitops_analysis.fix.plan import apply_fix, plan_fix, prove
+    from gitops_analysis.fix.proof import make_fix
 
-    plan = plan_fix(ctx.ds, ctx.findings, repo=ctx.repo or None)
-    proof = prove(ctx.ds, ctx.findings, plan)
-    if ctx.repo:
-        from gitops_analysis.fix.kustomize import check_render
-
-        after = apply_fix(ctx.ds, plan)
-        for app, k in sorted(plan.kustomizations.items()):
-            if k["status"] == "written":
-                proof.rendered[app] = check_render(after, app, Path(ctx.repo), k)
+    plan, proof = make_fix(ctx.ds, findings=ctx.findings, repo=ctx.repo or None)
     title = "### The generated fix and its proof"
     if ctx.output_dir is not None:
         from gitops_analysis.fix.document import write_fix
