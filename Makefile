@@ -8,7 +8,7 @@ REPO ?= data/demo/repo
 # the demo is rendered again from its source before the report: the whole chain runs
 RENDERED ?= build/$(notdir $(DATASET))
 
-.PHONY: install test report bench docs notebooks lab clean
+.PHONY: install test lint report bench docs notebooks lab clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
+
+# ruff and mypy, configured in pyproject.toml: the package stays clean
+lint: $(STAMP)
+	$(BIN)/ruff check gitops_analysis
+	$(BIN)/mypy gitops_analysis
 
 report: $(STAMP)
 	$(BIN)/gitops-analysis render $(REPO) --apps $(DATASET)/apps --out $(RENDERED) || [ $$? -eq 1 ]
@@ -33,10 +38,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 notebooks: $(STAMP)
-	$(BIN)/python notebooks/pin_outputs.py
+	$(BIN)/python tools/pin_notebooks.py
 
+LAB_PORT ?= 8888
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab gitops_analysis/notebooks/ --port $(LAB_PORT) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 docs: $(STAMP)
 	$(BIN)/gitops-analysis docs --out docs

@@ -19,7 +19,7 @@ _TIMING_KEYS = ("start_time", "end_time", "duration", "exception")
 
 
 def notebooks_dir() -> Path:
-    here = Path(__file__).resolve().parents[2] / "notebooks"
+    here = Path(__file__).resolve().parents[1] / "notebooks"
     if not all((here / f"{n}.ipynb").is_file() for n in NOTEBOOKS):
         raise UsageError("the notebooks are not found", file=str(here),
                          todo="run report from a checkout of gitops-analysis")
