@@ -25,7 +25,7 @@ def wave_graph(dataset, findings: pd.DataFrame) -> nx.DiGraph:
     need_frame = needs(dataset)
     roots = failing_roots(findings)
     blocked = propagate_failures(need_frame, roots)
-    g = nx.DiGraph(needs=need_frame, roots=roots)
+    g: nx.DiGraph = nx.DiGraph(needs=need_frame, roots=roots)
     for row in dataset.apps.sort_values(["wave", "name"]).itertuples(index=False):
         status = "failing" if row.name in roots else ("blocked" if row.name in blocked else "ok")
         g.add_node(row.name, wave=int(row.wave), status=status, resources=int(row.resources),

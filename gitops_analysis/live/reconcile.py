@@ -2,7 +2,8 @@
 
 ``reconcile(dataset, findings, live) -> ReconcileResult`` joins the findings of
 :func:`gitops_analysis.run_rules` with the conditions, failed sync results and failed operations
-of an Argo CD export (:func:`gitops_analysis.load.live_export.load_live`) by app, condition type and resource
+of an Argo CD export (:func:`gitops_analysis.load.live_export.load_live`) by app, condition
+type and resource
 key. Every observation is *explained* by the predictions it matches, or is *observed only*;
 every prediction is *matched* (it explains at least one observation) or *predicted only*, with
 the reason it does not show. Observations are every condition (any type, known to Argo CD or
@@ -55,6 +56,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -318,7 +320,7 @@ def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
     obs = _observations(live)
     _join(preds, obs, app_ns)
 
-    ctx = {
+    ctx: dict[str, Any] = {
         "live_apps": set(live.live_apps["app"]),
         "has_status": dict(zip(live.live_apps["app"], live.live_apps["has_status"])),
         "operations": {o["app"]: o for o in live.operations.to_dict(orient="records")},

@@ -93,7 +93,8 @@ first sync fails), or that the earliest creator is in the same wave (warning: a 
     why="""Under an app-of-apps parent, child Applications are applied in wave order; an app
 whose namespace comes from a later wave fails its first sync with `namespaces "<ns>" not
 found` and only recovers by retry, if at all.""",
-    example="""`trainer` (wave 1) deploys into `kubeflow-system`, created by `platform` (wave 2).""",
+    example="""`trainer` (wave 1) deploys into `kubeflow-system`, created by `platform`
+(wave 2).""",
     remediation="""Move the Namespace to an app of an earlier wave, or lower the creator's wave
 (`gitops-analysis fix` proposes wave changes).""",
     check=check_namespace_late))

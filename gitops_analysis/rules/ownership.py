@@ -124,7 +124,8 @@ app shows `SharedResourceWarning` and reports the object OutOfSync; with automat
 take it from each other in turn, and pruning one app deletes what the other still needs. With
 `FailOnSharedResource=true` the sync fails instead (`Shared resource found: ...`).""",
     example="""`ConfigMap/katib-config is part of applications argocd/kubeflow-common-services and
-kubeflow-katib`: the aggregate app renders all of Kubeflow, and the katib app renders katib again.""",
+kubeflow-katib`: the aggregate app renders all of Kubeflow, and the katib app renders katib
+again.""",
     remediation="""Give every resource one owner: narrow the aggregate app's source to what no
 other app deploys (a kustomization that lists only its own bases), or drop the duplicate app.
 `gitops-analysis fix` proposes the split.""",

@@ -62,7 +62,8 @@ def check_unknown_scope(ctx) -> pd.DataFrame | None:
             "message": (f"{group or 'core'}/{kind} is neither a built-in kind nor defined by a "
                         f"CRD in any app: its scope is unknown, so it was treated as namespaced "
                         f"(as Argo CD does) in {len(f)} resource(s)"),
-            "detail": "pass --cluster-api with `kubectl api-resources -o wide` output to declare it",
+            "detail": "pass --cluster-api with `kubectl api-resources -o wide` output to declare "
+                      "it",
             "related_apps": apps[1:], "file": first["file"], "line": int(first["line"]),
         })
     return pd.DataFrame(rows)

@@ -27,7 +27,7 @@ def _refused_apps(findings: pd.DataFrame, blocked: dict) -> set[str]:
     return out
 
 
-def _unavailable(ctx, roots: dict, blocked: dict) -> dict[tuple, tuple[str, str]]:
+def _unavailable(ctx, roots: dict, blocked: dict) -> dict[tuple, tuple[str, Chain]]:
     """(cluster, service namespace, service name) -> (why the Service cannot be there, the
     failure chain behind it when it comes only from failing apps), for every Service a webhook
     calls."""
@@ -41,7 +41,7 @@ def _unavailable(ctx, roots: dict, blocked: dict) -> dict[tuple, tuple[str, str]
     bad_ns = {(r.app, r.namespace): r.status for r in
               n[(n["need"] == "namespace") & n["status"].isin(["missing", "late"])]
               .itertuples(index=False)}
-    out = {}
+    out: dict[tuple, tuple[str, Chain]] = {}
     hooks = ctx.dataset.webhooks
     for key in set(zip(hooks["cluster"], hooks["service_namespace"], hooks["service_name"])):
         cluster, ns, name = key
@@ -49,11 +49,13 @@ def _unavailable(ctx, roots: dict, blocked: dict) -> dict[tuple, tuple[str, str]
         if not apps:
             out[key] = (f"no app deploys Service {ns}/{name}", ())
             continue
-        why, chains = [], []
+        why: list[str] = []
+        chains: list[Chain] = []
         for app in apps:
             if (app, ns) in bad_ns:
-                why.append(f"{app} deploys it into namespace {ns}, which is "
-                           f"{'created by no app' if bad_ns[(app, ns)] == 'missing' else 'created only by a later wave'}")
+                created = ("created by no app" if bad_ns[(app, ns)] == "missing"
+                           else "created only by a later wave")
+                why.append(f"{app} deploys it into namespace {ns}, which is {created}")
             elif app in roots:
                 why.append(f"{app} deploys it and fails ({roots[app]})")
                 chains.append((ChainStep(app=app, condition=roots[app]),))

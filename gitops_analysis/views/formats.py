@@ -49,10 +49,12 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def inventory_text(ds) -> str:
     inv = inventory_dict(ds)
-    lines = [f"{'app':<36} {'wave':>4}  {'namespace':<18} {'render':<8} {'resources':>9}  top kinds"]
+    lines = [f"{'app':<36} {'wave':>4}  {'namespace':<18} {'render':<8} {'resources':>9}  "
+             "top kinds"]
     for a in inv["apps"]:
         top = sorted(a["kinds"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        lines.append(f"{a['name']:<36} {a['wave']:>4}  {a['destination_namespace'] or '(empty)':<18} "
+        ns = a["destination_namespace"] or "(empty)"
+        lines.append(f"{a['name']:<36} {a['wave']:>4}  {ns:<18} "
                      f"{a['render_status']:<8} {a['resources']:>9}  "
                      + ", ".join(f"{k} {n}" for k, n in top))
     acc = inv["accounting"]
@@ -126,7 +128,7 @@ def findings_text(ds, findings: pd.DataFrame) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in
                            f["severity"].value_counts(sort=False).items() if n)
         lines.append(f"{title}  [{counts}]")
-        for (rank, rule, slug), g in f.groupby(["rank", "rule", "slug"], sort=True):
+        for (_rank, rule, slug), g in f.groupby(["rank", "rule", "slug"], sort=True):
             sev = g["severity"].iloc[0]
             lines.append(f"  {sev} {rule} {slug} ({len(g)})")
             for r in g.head(PER_RULE_LINES).itertuples(index=False):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import networkx as nx
 import pandas as pd
 
 from gitops_analysis.analysis import overlap
@@ -16,7 +17,7 @@ from gitops_analysis.analysis.graph import blast_radius, wave_graph
 from gitops_analysis.core.errors import UsageError
 from gitops_analysis.core.findings import chain_text
 from gitops_analysis.load.argocdcm import health_check_configured
-from gitops_analysis.load.dataset import load_dataset
+from gitops_analysis.load.dataset import Dataset, load_dataset
 from gitops_analysis.rules import run_rules
 from gitops_analysis.views import formats, plots
 from gitops_analysis.views.writeup import choose_root, has_incident, incident_markdown
@@ -25,9 +26,9 @@ from gitops_analysis.views.writeup import choose_root, has_incident, incident_ma
 @dataclass
 class NotebookContext:
     label: str  # the dataset as the user named it: used in commands, never resolved
-    ds: object
+    ds: Dataset
     findings: pd.DataFrame
-    graph: object
+    graph: nx.DiGraph
     app: str | None
     output_dir: Path | None
     repo: str = ""

@@ -33,6 +33,7 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
     ctx = prepare(dataset, app=app or "", output_dir=out, cluster_api=cluster_api or "",
                   argocd_cm=argocd_cm or "", repo=repo or "")
     folder = ctx.output_dir
+    assert folder is not None  # prepare() makes it when output_dir is given
     from gitops_analysis.rules import all_rules
 
     texts = {

@@ -60,13 +60,13 @@ def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = No
     root = app or choose_root(findings, graph)
     if root is None:
         return _no_incident(ds, findings, dataset_label)
-    ctx = _Context(ds, findings, graph, root, dataset_label)
-    ctx.fix_section = fix_section
+    ctx = _Context(ds, findings, graph, root, dataset_label, fix_section)
     lines = [f"# Incident analysis: {root} and the apps that depend on it", ""]
-    for section in (ctx.summary, ctx.root_cause, ctx.problems, ctx.cascade, ctx.solution,
-                    ctx.validation, ctx.monitoring, ctx.files):
-        lines += section(wave_graph_png) if section == ctx.cascade else section()
-        lines.append("")
+    for section in (ctx.summary, ctx.root_cause, ctx.problems):
+        lines += section() + [""]
+    lines += ctx.cascade(wave_graph_png) + [""]
+    for section in (ctx.solution, ctx.validation, ctx.monitoring, ctx.files):
+        lines += section() + [""]
     if getattr(ds, "live", None) is not None:  # an Argo CD export beside the dataset
         from gitops_analysis.live.reconcile import reconcile, reconcile_markdown
 
@@ -87,8 +87,9 @@ def _no_incident(ds, findings, label) -> str:
 
 
 class _Context:
-    def __init__(self, ds, findings, graph, root, label):
+    def __init__(self, ds, findings, graph, root, label, fix_section: str | None = None):
         self.ds, self.f, self.g, self.root, self.label = ds, findings, graph, root, label
+        self.fix_section = fix_section
         self.apps = ds.apps.set_index("name")
         self.root_row = self.apps.loc[root]
         self.mine = findings[findings["app"] == root]
@@ -170,8 +171,8 @@ class _Context:
             lines += _code("\n".join(chains))
             lines.append("")
         src = ", ".join(f"`{p}`" for p in r["source_paths"]) or "(no source)"
-        lines.append(f"`{self.root}` (wave {int(r['wave'])}, destination namespace "
-                     f"{'`' + r['destination_namespace'] + '`' if r['destination_namespace'] else '(empty)'}) "
+        dest = f"`{r['destination_namespace']}`" if r["destination_namespace"] else "(empty)"
+        lines.append(f"`{self.root}` (wave {int(r['wave'])}, destination namespace {dest}) "
                      f"renders {int(r['resources'])} resources from {src}.")
         causes = []
         for slug, f in self.root_errors.groupby("slug", sort=True):
@@ -244,10 +245,13 @@ class _Context:
         labels = self.mine[self.mine["slug"] == "instance-label-collision"]
         if not labels.empty:
             n += 1
-            values = sorted(set(labels["message"].str.extract(r"instance=([^:\s]+):")[0].dropna()))
+            key = ["app", "group", "kind", "namespace", "name"]
+            res = self.ds.resources.assign(kind=self.ds.resources["kind"].astype(str))
+            values = sorted(set(res.merge(labels[key].astype(str), on=key)["instance_label"]))
+            shown = ", ".join(values[:8]) + (", ..." if len(values) > 8 else "")
             lines += [f"#### {n}. Tracking labels ({len(labels)} resources)", "",
                       f"{len(labels)} resources already carry `app.kubernetes.io/instance` "
-                      f"({', '.join(values[:8])}{', ...' if len(values) > 8 else ''}); with label tracking Argo CD takes them for other "
+                      f"({shown}); with label tracking Argo CD takes them for other "
                       "apps. Use annotation tracking.", ""]
         lines += [f"### What the other apps need from `{self.root}`", ""]
         rows = []
@@ -303,11 +307,10 @@ class _Context:
                       f"Each shared resource goes to the app that deploys only its own component; "
                       f"`{self.root}` keeps the {keep} of its {total} resources that no other app "
                       "deploys:", ""]
-            rows = []
-            for other in self._partners():
-                n = int(self.root_keys["apps"].map(lambda t: other in t).sum())
-                rows.append([f"`{other}`", n])
-            rows.sort(key=lambda x: (-x[1], x[0]))
+            counts = {other: int(self.root_keys["apps"].map(lambda t, o=other: o in t).sum())
+                      for other in self._partners()}
+            rows: list[list] = [[f"`{o}`", n] for o, n in
+                                sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
             lines += _table(["owner after the fix", "resources it takes over"], rows)
             kept = self._kept()
             if not kept.empty:
@@ -358,7 +361,7 @@ class _Context:
         r = self.root_row
         path = f"argocd/{self.root}" if len(self.root_keys) else \
             (r["source_paths"][0] if r["source_paths"] else ".")
-        groups = sorted({g for g in self.dependents.loc[self.dependents["need"] == "crd", "group"]})
+        groups = sorted(set(self.dependents.loc[self.dependents["need"] == "crd", "group"]))
         lines = ["## Validation", "", "Re-run the analysis on the fixed dataset; it must report "
                  "no error and no shared resource:", ""]
         lines += _code(f"gitops-analysis check {self.label} --fail-on error\n"
