@@ -68,7 +68,8 @@ def test_check_exit_codes_and_formats(capsys, failing):
     f = doc["findings"][0]
     assert list(f) == ["rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
                        "version", "kind", "namespace", "name", "message", "detail",
-                       "related_apps", "blocked_by", "chain", "file", "line"]
+                       "related_apps", "blocked_by", "chain", "confidence", "could_come_from", "file",
+                       "line"]
     assert (f["slug"], f["argocd_condition"], f["file"], f["line"]) == \
         ("namespace-missing", "InvalidSpecError", "rendered/a.yaml", 1)
     code, out, _ = run(capsys, "check", str(failing), "--format", "sarif")

@@ -11,6 +11,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 
 SEVERITIES = ("error", "warning", "info")
+# certain: everything the finding depends on was analysed. unproven: something not analysed
+# could supply what the finding says is missing (a CRD, a namespace, a Service); at most a
+# warning, and ``could_come_from`` names the apps that might.
+CONFIDENCES = ("certain", "unproven")
 
 
 @dataclass(frozen=True, order=True)
@@ -58,10 +62,16 @@ class Finding:
     chain: Chain = field(default=())
     file: str = ""
     line: int = 0
+    confidence: str = "certain"
+    could_come_from: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity {self.severity!r} is not one of {SEVERITIES}")
+        if self.confidence not in CONFIDENCES:
+            raise ValueError(f"confidence {self.confidence!r} is not one of {CONFIDENCES}")
+        if self.confidence == "unproven" and self.severity == "error":
+            raise ValueError("an unproven finding is at most a warning")
         if self.chain and not self.chain[-1].is_root:
             raise ValueError("a chain ends at its root: the last step carries the condition")
 

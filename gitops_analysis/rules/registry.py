@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
+from gitops_analysis.analysis.coverage import Coverage, coverage
+from gitops_analysis.analysis.dependencies import needs
+
 from gitops_analysis.core.findings import FINDING_COLUMNS, SEVERITIES, Finding, finding
+from gitops_analysis.rules.unproven import weigh
 
 SEVERITY_DTYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
 
@@ -31,8 +36,9 @@ class Rule:
 class Context:
     """What a rule may read: the dataset, its needs, options, and earlier findings."""
 
-    dataset: object
+    dataset: Any
     needs: pd.DataFrame
+    coverage: Coverage
     health_check_configured: bool = False
     findings: pd.DataFrame | None = None
 
@@ -99,28 +105,35 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
     df["line"] = df["line"].fillna(0).astype("int64")
     df["related_apps"] = df["related_apps"].astype(object)
     df["chain"] = df["chain"].astype(object)
+    df["could_come_from"] = df["could_come_from"].astype(object)
+    df["confidence"] = df["confidence"].astype("string")
     return df.sort_values(["severity", "app", "rule", "group", "kind", "namespace", "name",
                            "message"], kind="stable").reset_index(drop=True)
 
 
 def run_rules(dataset, *, health_check_configured: bool = False,
               select: list[str] | None = None) -> pd.DataFrame:
-    """Run every registered rule (stage 1, then the cascade) and return one sorted frame."""
-    from gitops_analysis.analysis.dependencies import needs
+    """Run every registered rule (stage 1, then the cascade) and return one sorted frame.
 
-    ctx = Context(dataset=dataset, needs=needs(dataset),
+    After each stage, findings whose cause an app that was not fully analysed could supply are
+    made unproven (:mod:`gitops_analysis.rules.unproven`), so the cascade starts only from
+    certain errors."""
+    cov = coverage(dataset)
+    ctx = Context(dataset=dataset, needs=needs(dataset), coverage=cov,
                   health_check_configured=health_check_configured)
     found: list[Finding] = []
     for stage in (1, 2):
         if stage == 2:
             ctx.findings = findings_frame(found)
+        staged: list[Finding] = []
         for rule in all_rules():
             if rule.stage != stage or (select and rule.id not in select and
                                        rule.slug not in select):
                 continue
             out = rule.check(ctx)
             if out is not None and len(out):
-                found += collect(rule, out)
+                staged += collect(rule, out)
+        found += weigh(staged, dataset, cov)
     return findings_frame(found)
 
 

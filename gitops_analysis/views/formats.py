@@ -83,13 +83,14 @@ def summary_dict(findings: pd.DataFrame) -> dict:
 # the JSON field order of a finding: where it is, what it says, why (the chain), where it comes from
 JSON_FIELDS = ("rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
                "version", "kind", "namespace", "name", "message", "detail", "related_apps",
-               "blocked_by", "chain", "file", "line")
+               "blocked_by", "chain", "confidence", "could_come_from", "file", "line")
 
 
 def findings_records(findings: pd.DataFrame) -> list[dict]:
     recs = []
     for rec in findings.to_dict("records"):
         rec["related_apps"] = list(rec["related_apps"])
+        rec["could_come_from"] = list(rec["could_come_from"])
         rec["blocked_by"] = chain_text(rec["chain"])
         rec["chain"] = chain_records(rec["chain"])
         rec["severity"] = str(rec["severity"])

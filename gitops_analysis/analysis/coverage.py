@@ -1,0 +1,157 @@
+"""Coverage: what was analysed, what was not and why, and which unanalysed apps could supply
+what a finding says is missing.
+
+A checker is trusted only when it says what it did not look at. Every app gets a state:
+
+- ``analysed``: every source rendered and every rendered document read;
+- ``partial``: something of it was read, but a source was not rendered or documents of its
+  render could not be read;
+- ``not-analysed``: nothing of it was read.
+
+The reason names why (``REASONS``), from ``render-status.json``, the dataset and the loader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+STATES = ("analysed", "partial", "not-analysed")
+
+# render-status.json status -> the reason a user reads
+RENDER_REASONS = {
+    "failed": "render failed",
+    "remote": "remote",
+    "external": "external",
+    "unsupported": "unsupported",
+    "escaped": "refused file",
+    "missing": "missing render",
+}
+REASONS = ("render failed", "remote", "external", "unsupported", "missing render",
+           "load errors", "refused file")
+
+COVERAGE_COLUMNS = ["app", "state", "reason", "detail"]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The coverage of a dataset: one row per app (``COVERAGE_COLUMNS``)."""
+
+    frame: pd.DataFrame
+
+    @property
+    def complete(self) -> bool:
+        return bool((self.frame["state"] == "analysed").all())
+
+    def gaps(self) -> pd.DataFrame:
+        """Apps that are not fully analysed, partial first, then by app."""
+        f = self.frame[self.frame["state"] != "analysed"]
+        return f.sort_values(["state", "app"], key=lambda s: s.map(_state_rank)
+                             if s.name == "state" else s, kind="stable").reset_index(drop=True)
+
+    def apps_in_doubt(self) -> list[str]:
+        return sorted(self.frame.loc[self.frame["state"] != "analysed", "app"])
+
+    def as_dict(self) -> dict:
+        f = self.frame
+        partial = f[f["state"] == "partial"]
+        absent = f[f["state"] == "not-analysed"]
+        return {
+            "apps": int(len(f)),
+            "analysed": int((f["state"] == "analysed").sum()),
+            "partial": [{"app": r.app, "reason": r.reason, "detail": r.detail}
+                        for r in partial.itertuples(index=False)],
+            "not_analysed": [{"app": r.app, "reason": r.reason, "detail": r.detail}
+                             for r in absent.itertuples(index=False)],
+        }
+
+    def line(self, name: str) -> str:
+        """One line a reader sees first: how much was looked at, and what was not."""
+        d = self.as_dict()
+        n, done = d["apps"], d["analysed"]
+        head = f"{name}: {done} of {n} {'app' if n == 1 else 'apps'} analysed"
+        parts = []
+        if d["partial"]:
+            parts.append(f"{len(d['partial'])} partly")
+        if d["not_analysed"]:
+            by_reason: dict[str, int] = {}
+            for g in d["not_analysed"]:
+                by_reason[g["reason"]] = by_reason.get(g["reason"], 0) + 1
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items()))
+            parts.append(f"{len(d['not_analysed'])} not ({reasons})")
+        return head + (f"; {'; '.join(parts)}" if parts else "")
+
+
+def _state_rank(state: str) -> int:
+    return STATES.index(state)
+
+
+def coverage(ds) -> Coverage:
+    """The analysis state of every app of ``ds``."""
+    apps = ds.apps
+    errors = ds.load_errors[ds.load_errors["part"] == "rendered"]
+    whole_file = errors[errors["doc_index"] < 0]
+    refused = dict(zip(whole_file["app"], whole_file["reason"]))
+    doc_errors = errors[errors["doc_index"] >= 0].groupby("app").size().to_dict()
+    rows = []
+    for a in apps.itertuples(index=False):
+        status = str(a.render_status)
+        resources = int(a.resources)
+        if a.name in refused and resources == 0:
+            rows.append((a.name, "not-analysed", "refused file", refused[a.name]))
+        elif status in RENDER_REASONS:
+            reason = RENDER_REASONS[status]
+            detail = a.render_message or reason
+            state = "partial" if resources > 0 else "not-analysed"
+            rows.append((a.name, state, reason, detail))
+        elif a.name in refused:
+            rows.append((a.name, "partial", "refused file", refused[a.name]))
+        elif doc_errors.get(a.name):
+            n = doc_errors[a.name]
+            rows.append((a.name, "partial", "load errors",
+                         f"{n} {'document' if n == 1 else 'documents'} of its render could not "
+                         "be read (see load errors)"))
+        else:
+            rows.append((a.name, "analysed", "", ""))
+    frame = pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
+    frame["state"] = pd.Categorical(frame["state"], categories=list(STATES))
+    return Coverage(frame.sort_values("app", kind="stable").reset_index(drop=True))
+
+
+# -- who could supply what a finding says is missing ------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9]+")
+_GENERIC = frozenset({"io", "k8s", "x", "com", "org", "dev", "net", "cloud", "api", "apis",
+                      "kubernetes", "networking", "config", "system", "operator", "v1"})
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _GENERIC and len(w) > 1}
+
+
+def supply_candidates(ds, cov: Coverage, *, cluster: str, words: set[str],
+                      namespace: str = "") -> list[str]:
+    """Apps not fully analysed (on ``cluster``) that might supply a missing thing described by
+    ``words`` (an API group's parts, a namespace, a Service's name): best candidates first. An
+    app ranks higher when its name, chart or path shares a word, or (for a namespace) when its
+    destination namespace is that namespace."""
+    doubt = set(cov.apps_in_doubt())
+    if not doubt:
+        return []
+    apps = ds.apps[ds.apps["name"].isin(doubt) & (ds.apps["cluster"] == cluster)]
+    scored = []
+    for a in apps.itertuples(index=False):
+        mine = _words(a.name) | set().union(*(_words(p) for p in a.source_paths)) \
+            if a.source_paths else _words(a.name)
+        score = len(words & mine)
+        if namespace and a.destination_namespace == namespace:
+            score += 2
+        scored.append((-score, a.name))
+    return [name for _, name in sorted(scored)]
+
+
+def group_words(group: str) -> set[str]:
+    """``cert-manager.io`` -> {cert, manager}; ``networking.istio.io`` -> {istio}."""
+    return _words(group)

@@ -1,0 +1,55 @@
+"""Certain or unproven: a finding that says something is missing (a CRD, a namespace, the
+Service of a webhook) is only certain when every app that could supply it was analysed.
+
+When an app that is partial or not analysed could supply it, the finding is ``unproven``: at
+most a warning, naming in ``could_come_from`` the apps that might supply it, best first. An
+unproven finding is no root of a cascade: the cascade runs on certain errors only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from gitops_analysis.analysis.coverage import Coverage, group_words, supply_candidates
+from gitops_analysis.core.findings import Finding
+
+# what each rule says is missing, read from the finding's fields
+_CRD_NEEDS = frozenset({"crd-missing", "crd-late", "unknown-scope"})
+_NAMESPACE_NEEDS = frozenset({"namespace-not-created", "namespace-late"})
+_SERVICE_NEEDS = frozenset({"webhook-unavailable"})
+_CHAIN_NEEDS = frozenset({"blocked-by-dependency"})
+
+
+def _candidates(f: Finding, ds, cov: Coverage) -> list[str]:
+    if f.slug in _CRD_NEEDS:
+        return supply_candidates(ds, cov, cluster=f.cluster,
+                                 words=group_words(f.group) | group_words(f.kind))
+    if f.slug in _NAMESPACE_NEEDS:
+        return supply_candidates(ds, cov, cluster=f.cluster, words=group_words(f.name),
+                                 namespace=f.name)
+    if f.slug in _SERVICE_NEEDS:
+        words: set[str] = set()
+        for app in f.related_apps:
+            words |= group_words(app)
+        return supply_candidates(ds, cov, cluster=f.cluster, words=words)
+    if f.slug in _CHAIN_NEEDS and f.chain:
+        need = f.chain[0]
+        if need.kind == "Namespace":
+            return supply_candidates(ds, cov, cluster=f.cluster, words=group_words(need.name),
+                                     namespace=need.name)
+        return supply_candidates(ds, cov, cluster=f.cluster, words=group_words(need.name))
+    return []
+
+
+def weigh(found: list[Finding], ds, cov: Coverage) -> list[Finding]:
+    """``found`` with every finding whose cause an unanalysed app could supply made unproven."""
+    if cov.complete:
+        return found
+    out = []
+    for f in found:
+        candidates = _candidates(f, ds, cov)
+        if candidates:
+            f = replace(f, confidence="unproven", could_come_from=tuple(candidates),
+                        severity="warning" if f.severity == "error" else f.severity)
+        out.append(f)
+    return out

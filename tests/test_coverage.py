@@ -1,0 +1,79 @@
+"""Coverage: what was and was not analysed, and findings that depend on what was not seen.
+
+Expectations come from the datasets written here by hand: which apps have a render, which
+render-status.json marks failed, remote or unsupported, and which CRDs each app carries.
+"""
+
+from __future__ import annotations
+
+import json
+
+from conftest import application, write_dataset
+from gitops_analysis import load_dataset, run_rules
+from gitops_analysis.analysis.coverage import coverage
+
+CERT = ("apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: web\n"
+        "  namespace: team\nspec: {}\n")
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: team\n"
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n"
+
+
+def _status(root, statuses: dict[str, tuple[str, str]]) -> None:
+    (root / "render-status.json").write_text(json.dumps(
+        {"apps": {a: {"status": s, "message": m} for a, (s, m) in statuses.items()}}))
+
+
+def test_states_and_reasons(tmp_path):
+    apps = {n: application(n) for n in ("web", "cert-manager", "remote-chart", "plugin", "gone")}
+    root = write_dataset(tmp_path, apps, {"web.yaml": NAMESPACE + "---\n" + CERT})
+    _status(root, {"web": ("ok", ""), "cert-manager": ("failed", "kustomize build failed"),
+                   "remote-chart": ("remote", "chart from a Helm repository"),
+                   "plugin": ("unsupported", "config management plugin")})
+    cov = coverage(load_dataset(root))
+    got = {r.app: (r.state, r.reason) for r in cov.frame.itertuples(index=False)}
+    assert got == {"web": ("analysed", ""),
+                   "cert-manager": ("not-analysed", "render failed"),
+                   "remote-chart": ("not-analysed", "remote"),
+                   "plugin": ("not-analysed", "unsupported"),
+                   "gone": ("not-analysed", "missing render")}
+    d = cov.as_dict()
+    assert (d["apps"], d["analysed"], d["partial"]) == (5, 1, [])
+    assert [g["app"] for g in d["not_analysed"]] == ["cert-manager", "gone", "plugin",
+                                                     "remote-chart"]
+    assert cov.line("ds") == ("ds: 1 of 5 apps analysed; 4 not (missing render 1, remote 1, "
+                              "render failed 1, unsupported 1)")
+
+
+def test_a_crd_only_an_unrendered_app_could_supply_is_an_unproven_warning(tmp_path):
+    apps = {n: application(n) for n in ("web", "cert-manager", "other")}
+    root = write_dataset(tmp_path, apps, {"web.yaml": NAMESPACE + "---\n" + CERT,
+                                          "other.yaml": CONFIGMAP})
+    _status(root, {"web": ("ok", ""), "other": ("ok", ""),
+                   "cert-manager": ("failed", "kustomize build failed")})
+    f = run_rules(load_dataset(root))
+    crd = f[f["slug"] == "crd-missing"]
+    assert len(crd) == 1
+    row = crd.iloc[0]
+    assert (row["severity"], row["confidence"], row["app"]) == ("warning", "unproven", "web")
+    assert row["could_come_from"] == ("cert-manager",)
+    # nothing unproven starts a cascade
+    assert not (f["slug"] == "blocked-by-dependency").any()
+
+
+def test_the_same_crd_gap_with_everything_rendered_is_a_certain_error(tmp_path):
+    apps = {n: application(n) for n in ("web", "other")}
+    root = write_dataset(tmp_path, apps, {"web.yaml": NAMESPACE + "---\n" + CERT,
+                                          "other.yaml": CONFIGMAP})
+    f = run_rules(load_dataset(root))
+    row = f[f["slug"] == "crd-missing"].iloc[0]
+    assert (row["severity"], row["confidence"], row["could_come_from"]) == \
+        ("error", "certain", ())
+
+
+def test_candidates_are_ranked_by_what_their_names_share(tmp_path):
+    apps = {n: application(n) for n in ("web", "aaa-unrelated", "cert-manager")}
+    root = write_dataset(tmp_path, apps, {"web.yaml": NAMESPACE + "---\n" + CERT})
+    f = run_rules(load_dataset(root))
+    row = f[f["slug"] == "crd-missing"].iloc[0]
+    # both are unrendered; the one whose name shares the API group's words comes first
+    assert row["could_come_from"] == ("cert-manager", "aaa-unrelated")
