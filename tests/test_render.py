@@ -23,8 +23,10 @@ from conftest import DEMO, FIXTURES
 from gitops_analysis import load_dataset
 from gitops_analysis.cli.main import main
 from gitops_analysis.core.errors import GitopsAnalysisError, InputError, UsageError
-from gitops_analysis.render.run import NO_HELM, render_repository
-from gitops_analysis.render.sources import glob_match, url_key
+from gitops_analysis.render.globs import glob_match
+from gitops_analysis.render.helm import NO_HELM
+from gitops_analysis.render.repositories import url_key
+from gitops_analysis.render.run import render_repository
 
 REPO = FIXTURES / "repo"
 URL = "https://git.example.com/fixture-org/fixture-gitops.git"

@@ -25,7 +25,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "cli.rules": ("rules", "docs"),
     "cli.fix": ("fix",),
     "cli.report": ("report",),
-    "render.run": ("render",),
+    "cli.render": ("render",),
     "cli.live": ("import-live", "reconcile"),
 }
 

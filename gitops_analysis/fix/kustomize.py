@@ -17,9 +17,10 @@ from pathlib import Path
 
 import yaml
 
+from gitops_analysis.analysis.origins import resource_origins
 from gitops_analysis.analysis.overlap import KEY
-from gitops_analysis.fix.ownership import resource_origins
 from gitops_analysis.fix.patches import KUSTOMIZATION_NAMES, app_patch
+from gitops_analysis.render.kustomize import kustomize_build
 
 # fields of a kustomization that hold paths relative to it
 _PATH_LISTS = ("resources", "components", "crds", "configurations", "patchesStrategicMerge",
@@ -165,10 +166,6 @@ def _rebase_generator_file(item: str, old: str, new: str) -> str:
 
 def render_proposal(repo: Path, proposal: dict) -> str:
     """Render the proposed kustomization in a temporary copy of the repository."""
-    import asyncio
-
-    import pykustomize
-
     with tempfile.TemporaryDirectory(prefix="gitops-analysis-fix-") as tmp:
         copy = Path(tmp) / "repo"
         shutil.copytree(repo, copy, symlinks=True,
@@ -176,13 +173,9 @@ def render_proposal(repo: Path, proposal: dict) -> str:
         target = copy / proposal["path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(proposal["text"], encoding="utf-8")
-        # a thread of its own: asyncio.run refuses to start inside a running event loop, which
-        # is where a notebook (the incident write-up) calls this from
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            result = pool.submit(asyncio.run, pykustomize.build(str(target.parent))).result()
-        return result.yaml if hasattr(result, "yaml") else str(result)
+        # the one kustomize entry point: a binary or pykustomize in a worker process, with a
+        # time limit (and no event loop of its own, so a notebook can call this too)
+        return kustomize_build(str(target.parent))
 
 
 def check_render(ds_after, app: str, repo: Path, proposal: dict) -> dict:

@@ -1,10 +1,12 @@
-"""A content-addressed cache in the user's cache folder (``~/.cache/gitops-analysis``).
+"""The one content-addressed cache, in the user's cache folder.
 
-The key of an entry is a digest of everything its value depends on: the bytes and relative
-paths of every input file, the options, and the project's own source (so a new version never
-reads an old entry). Nothing here imports pandas: a warm ``check`` answers from the cache before
-the analysis stack is loaded. Entries are plain bytes and JSON written atomically; a corrupt or
-unreadable entry is a miss, never an error.
+The folder is ``$GITOPS_ANALYSIS_CACHE``, else ``$XDG_CACHE_HOME/gitops-analysis``, else
+``~/.cache/gitops-analysis``; each kind of entry has a folder of its own in it (``check``: the
+output of ``check``; ``render``: the builds of ``render``). The key of an entry is a digest of
+everything its value depends on: the bytes and relative paths of every input file, the options,
+and the project's own source (so a new version never reads an old entry). Nothing here imports
+pandas: a warm ``check`` answers from the cache before the analysis stack is loaded. Entries are
+plain bytes and JSON written atomically; a corrupt or unreadable entry is a miss, never an error.
 """
 
 from __future__ import annotations
@@ -67,15 +69,37 @@ def dataset_digest(root: str | Path) -> str | None:
 
 
 def file_digest(path: str | Path | None) -> str:
+    """Digest of a file's bytes; "" for no file, "unreadable" when it cannot be read."""
     if not path:
         return ""
     try:
-        return hashlib.blake2b(Path(path).read_bytes(), digest_size=20).hexdigest()
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=20)).hexdigest()
     except OSError:
         return "unreadable"
 
 
+class FileDigests:
+    """:func:`file_digest` that reads each file once while its size and modification time stay
+    the same (for one run: many builds read the same files)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int, int], str] = {}
+
+    def __call__(self, path: str) -> str:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return "unreadable"
+        key = (path, st.st_mtime_ns, st.st_size)
+        digest = self._known.get(key)
+        if digest is None:
+            digest = self._known[key] = file_digest(path)
+        return digest
+
+
 def key(*parts: str) -> str:
+    """The key of an entry: a digest of ``parts`` and of the package's own source."""
     h = hashlib.blake2b(digest_size=20)
     for part in (code_digest(), *parts):
         h.update(part.encode() + b"\0")
@@ -83,18 +107,22 @@ def key(*parts: str) -> str:
 
 
 def get(kind: str, entry: str) -> tuple[bytes, dict] | None:
+    """(data, meta) of an entry; None when it is missing, unreadable or corrupt."""
     folder = cache_dir() / kind
     try:
         meta = json.loads((folder / f"{entry}.json").read_text(encoding="utf-8"))
         data = (folder / f"{entry}.bin").read_bytes()
     except (OSError, ValueError):
         return None
-    if hashlib.blake2b(data, digest_size=20).hexdigest() != meta.get("data_digest"):
+    if not isinstance(meta, dict) or \
+            hashlib.blake2b(data, digest_size=20).hexdigest() != meta.get("data_digest"):
         return None
     return data, meta
 
 
 def put(kind: str, entry: str, data: bytes, meta: dict) -> None:
+    """Write an entry atomically (data, then its meta); a cache that cannot be written is only
+    slower."""
     folder = cache_dir() / kind
     try:
         folder.mkdir(parents=True, exist_ok=True)

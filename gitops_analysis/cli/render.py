@@ -1,0 +1,52 @@
+"""The ``render`` subcommand; the work is in :mod:`gitops_analysis.render.run`, imported only
+when the command runs (so that other commands start fast)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from gitops_analysis.cli.common import COMMAND_HELP
+from gitops_analysis.render.kustomize import KUSTOMIZE_CHOICES
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from gitops_analysis.render.run import render_repository
+
+    report = render_repository(
+        args.repo, args.out, apps_paths=args.apps, repo_map=args.repo_map,
+        allow_remote=args.allow_remote, jobs=args.jobs, use_cache=not args.no_cache,
+        timeout=args.timeout, kustomize=args.kustomize, progress=sys.stderr)
+    for line in report.lines():
+        sys.stdout.write(line + "\n")
+    return report.exit_code
+
+
+def add_commands(subparsers: Any,
+                 parser_class: type[argparse.ArgumentParser] | None = None) -> None:
+    """Add ``render`` to the CLI (called by ``cli.main.build_parser``)."""
+    p = subparsers.add_parser(
+        "render", help=COMMAND_HELP["render"],
+        description="Render the Argo CD Applications of REPO (and the Applications their output "
+                    "holds) with the real kustomize/helm into DATASET: apps/, rendered/ and "
+                    "render-status.json. Exit 0: every app rendered; 1: some app not rendered "
+                    "(external, remote, unsupported, failed, escaped); 2: usage or input error.")
+    p.add_argument("repo", metavar="REPO", help="the repository (a checkout) the apps point at")
+    p.add_argument("--apps", metavar="PATH", nargs="+", action="extend", default=None,
+                   help="Application files or folders (default: every Application under REPO)")
+    p.add_argument("--out", metavar="DATASET", required=True, help="the dataset folder to write")
+    p.add_argument("--repo-map", metavar="URL=DIR", action="append", default=[],
+                   help="a repository URL the apps name, and the local folder that holds it")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="fetch remote bases, charts and values files (default: status remote)")
+    p.add_argument("--jobs", type=int, metavar="N", default=None,
+                   help="renders in parallel (default: the number of cores)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="render every app again (cache: $GITOPS_ANALYSIS_CACHE/render, else "
+                        "~/.cache/gitops-analysis/render, or under $XDG_CACHE_HOME)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", default=120,
+                   help="time limit of one app's render (default: 120)")
+    p.add_argument("--kustomize", choices=KUSTOMIZE_CHOICES, default="auto",
+                   help="kustomize renderer: a binary on PATH, else pykustomize (default: auto)")
+    p.set_defaults(func=cmd_render)

@@ -1,0 +1,144 @@
+"""One source built: from the cache, or by its renderer in a temporary copy of its files.
+
+Builds are cached by content in the one cache (:mod:`gitops_analysis.load.cache`, kind
+``render``): the key covers every file the build reads, the renderer and its version, and the
+options; a build with a remote reference is never cached (what it fetches can change).
+Renderer messages name no temporary or absolute path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+
+from gitops_analysis.load import cache
+from gitops_analysis.render.directory import VERSION as DIRECTORY_VERSION
+from gitops_analysis.render.directory import render_directory
+from gitops_analysis.render.files import copy_tree
+from gitops_analysis.render.helm import NO_HELM, Helm, render_helm
+from gitops_analysis.render.kustomization import add_origin_annotations
+from gitops_analysis.render.kustomize import NO_KUSTOMIZE, Kustomize, KustomizeError
+from gitops_analysis.render.results import Built, SourcePlan, one_line
+
+_CACHE_KIND = "render"
+
+
+@dataclass
+class Context:
+    """What every build of a run shares."""
+
+    kustomize: Kustomize | None
+    helm: Helm | None
+    roots: dict[str, str]  # url_key -> real path of the local repository
+    allow_remote: bool
+    timeout: float  # seconds, for all the builds of one app
+    use_cache: bool
+    digests: cache.FileDigests
+
+
+def _sanitize(message: str, paths: list[str]) -> str:
+    """Temporary and repository paths out of a renderer's message: relative paths only."""
+    variants = {v for p in paths if p for v in (p, os.path.realpath(p))}
+    for p in sorted(variants, key=len, reverse=True):
+        message = message.replace(p + os.sep, "").replace(p, ".")
+    return one_line(message)
+
+
+def _cache_key(plan: SourcePlan, ctx: Context, renderer: str, version: str) -> str | None:
+    if plan.remote or not ctx.use_cache:
+        return None  # what a remote reference holds can change: never cached
+    files = []
+    for rel, (kind, payload) in sorted(plan.files.items()):
+        files.append([rel, kind, payload if kind == "link" else
+                      ctx.digests(os.path.join(plan.root, rel))])
+    engine = ctx.kustomize.engine if renderer == "kustomize" and ctx.kustomize else "binary"
+    helm_version = ctx.helm.version if ctx.helm and (plan.needs_helm or renderer == "helm") \
+        else ""
+    material = {"renderer": renderer, "version": version, "engine": engine,
+                "options": {"origin_annotations": True, "load_restrictions": "RootOnly",
+                            "enable_helm": plan.needs_helm, "helm": helm_version},
+                "path": plan.path, "kustomization": plan.kustomization, "helm": plan.helm,
+                "files": files}
+    blob = json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return cache.key(_CACHE_KIND, hashlib.sha256(blob).hexdigest())
+
+
+def _from_cache(key: str) -> Built | None:
+    hit = cache.get(_CACHE_KIND, key)
+    if hit is None:
+        return None
+    data, meta = hit
+    if meta.get("status") not in ("ok", "failed"):
+        return None
+    return Built(str(meta["status"]), data.decode("utf-8") if meta.get("has_text") else None,
+                 str(meta.get("message", "")), cached=True)
+
+
+def _to_cache(key: str, built: Built) -> None:
+    cache.put(_CACHE_KIND, key, (built.text or "").encode("utf-8"),
+              {"status": built.status, "message": built.message,
+               "has_text": built.text is not None})
+
+
+def _build_kustomize(plan: SourcePlan, kustomize: Kustomize, helm: Helm | None, base: str,
+                     deadline: float) -> Built:
+    if plan.kustomization:
+        add_origin_annotations(os.path.join(base, plan.kustomization))
+    try:
+        text = kustomize.build(os.path.join(base, plan.path), cwd=base,
+                               timeout=deadline - time.monotonic(),
+                               enable_helm=plan.needs_helm, helm_command=helm.path if helm else "")
+    except KustomizeError as exc:
+        return Built("failed", message=str(exc))
+    return Built("ok", text)
+
+
+def execute(plan: SourcePlan, ctx: Context, deadline: float) -> tuple[Built, str, str]:
+    """Render one source by ``deadline`` (``time.monotonic``): (result, renderer, version)."""
+    renderer = plan.renderer or (plan.type if plan.type in ("kustomize", "helm", "directory")
+                                 else "")
+    version = {"kustomize": ctx.kustomize.version if ctx.kustomize else "",
+               "helm": ctx.helm.version if ctx.helm else "",
+               "directory": DIRECTORY_VERSION}.get(renderer, "")
+    if plan.status != "ok":
+        return Built(plan.status, message=plan.message), renderer, version
+    if plan.renderer == "directory":
+        return render_directory(plan), renderer, version
+    if plan.renderer == "kustomize" and ctx.kustomize is None:
+        return Built("unsupported", message=NO_KUSTOMIZE), renderer, version
+    if (plan.renderer == "helm" or plan.needs_helm) and ctx.helm is None:
+        return Built("unsupported", message=NO_HELM), "helm", version
+    key = _cache_key(plan, ctx, renderer, version)
+    hit = _from_cache(key) if key else None
+    if hit is not None:
+        return hit, renderer, version
+    tmp = tempfile.mkdtemp(prefix="gitops-analysis-render-")
+    base = os.path.join(tmp, "repo")
+    try:
+        copy_tree(plan, base)
+        if ctx.kustomize is not None and plan.renderer == "kustomize":
+            built = _build_kustomize(plan, ctx.kustomize, ctx.helm, base, deadline)
+        else:
+            assert ctx.helm is not None  # checked above
+            built = render_helm(plan, ctx.helm, base, tmp, deadline)
+    except TimeoutError:
+        return Built("failed", message=f"timed out after {ctx.timeout:g} s: the render was "
+                                       "stopped; raise --timeout if it needs longer"), \
+            renderer, version
+    except RuntimeError as exc:  # a worker process that died
+        return Built("failed", message=one_line(str(exc))), renderer, version
+    except OSError as exc:  # a file that cannot be read or copied
+        where = _sanitize(str(exc.filename or ""), [base, tmp, plan.root])
+        return Built("failed", message=f"{where}: cannot be read ({exc.strerror}): check the "
+                                       "file"), renderer, version
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    built.message = _sanitize(built.message, [base, tmp, plan.root])
+    if key and built.status in ("ok", "failed"):
+        _to_cache(key, built)
+    return built, renderer, version

@@ -1,0 +1,198 @@
+"""The Applications to render: from the files of ``--apps``, from REPO, from rendered output.
+
+Every file is read through the one hardened YAML reader (:mod:`~gitops_analysis.render.reading`),
+with its limits and its per-document errors. The files given with ``--apps`` are strict: a
+document that cannot be read, or an Application without a valid name, is an input error
+(``file:line: what is wrong: what to do``) before anything is written. The files found under
+REPO are not: what cannot be read is skipped (a Helm template, a broken file that is no
+Application), and an Application without a valid name is skipped with a warning.
+
+An Application that is its file's only document is copied to ``DATASET/apps/`` byte for byte;
+one that shares its file with other documents is written out on its own (as YAML, from the
+data read).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops_analysis.core.errors import InputError
+from gitops_analysis.core.names import APP_NAME_RULE, valid_app_name
+from gitops_analysis.core.paths import inside
+from gitops_analysis.load.yaml_reader import RawDocument, Remark
+from gitops_analysis.render.reading import mapping, read_yaml
+
+MAX_APP_FILE_BYTES = 16 << 20
+Warn = Callable[[str], None]
+
+
+@dataclass
+class AppInput:
+    """One Application to render."""
+
+    name: str
+    data: dict[str, Any]
+    content: bytes  # what DATASET/apps/<name>.yaml holds
+    where: str  # file:line, or "rendered by <parent> (rendered/<parent>.yaml:line)"
+    parent: str = ""  # the app whose output held it (app-of-apps)
+
+
+def sources_of(data: dict[str, Any]) -> list[Any]:
+    """``spec.sources`` when it has any, else ``[spec.source]``; [] when there is none."""
+    spec = mapping(data.get("spec"))
+    if isinstance(spec.get("sources"), list) and spec["sources"]:
+        return list(spec["sources"])
+    return [spec["source"]] if spec.get("source") is not None else []
+
+
+def _is_application(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("kind") == "Application" and \
+        isinstance(data.get("apiVersion"), str) and data["apiVersion"].startswith("argoproj.io/")
+
+
+def _input_error(problem: Remark) -> InputError:
+    return InputError(problem.what, file=problem.file, line=problem.line or None,
+                      todo=problem.todo)
+
+
+def _document_text(data: dict[str, Any]) -> bytes | None:
+    """One Application written out on its own; None when it nests too deep to write."""
+    try:
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8")
+    except RecursionError:
+        return None
+
+
+def _applications(docs: list[RawDocument], display: str, *, strict: bool,
+                  warn: Warn) -> list[tuple[RawDocument, str]]:
+    """(document, name) of every Application among the documents of one file."""
+    found = []
+    for doc in docs:
+        if doc.error is not None:
+            if strict:
+                raise _input_error(doc.error)
+            continue
+        if not _is_application(doc.data):
+            continue
+        name = mapping(doc.data.get("metadata")).get("name")
+        if not valid_app_name(name):
+            what = f"Application without a valid metadata.name ({APP_NAME_RULE})"
+            if strict:
+                raise InputError(what, file=display, line=doc.line, todo="give it a valid name")
+            warn(f"{display}:{doc.line}: {what}: skipped; give it a valid name")
+            continue
+        found.append((doc, str(name)))
+    return found
+
+
+def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn) -> list[AppInput]:
+    if not path.is_file():  # a named pipe must not block, a folder is no file
+        if strict:
+            raise InputError("not a regular file", file=display,
+                             todo="pass Application files or folders to --apps")
+        return []
+    try:
+        if path.stat().st_size > MAX_APP_FILE_BYTES:
+            if strict:
+                raise InputError("larger than 16 MiB", file=display,
+                                 todo="split the file or leave it out of --apps")
+            return []
+        raw = path.read_bytes()
+    except OSError as exc:
+        if strict:
+            raise InputError(f"cannot be read ({exc.strerror})", file=display,
+                             todo="check the path") from None
+        return []
+    if not strict and b"Application" not in raw:
+        return []  # most YAML files of a repository: not read any further
+    docs, problem = read_yaml(path, display)
+    if problem is not None:
+        if strict:
+            raise _input_error(problem)
+        return []
+    apps = _applications(docs, display, strict=strict, warn=warn)
+    sole = len(apps) == 1 and sum(d.error is not None or d.data is not None for d in docs) == 1
+    out = []
+    for doc, name in apps:
+        content = raw if sole else _document_text(doc.data)
+        if content is None:
+            what = "Application nested too deep to be written out on its own"
+            if strict:
+                raise InputError(what, file=display, line=doc.line,
+                                 todo="give it a file of its own")
+            warn(f"{display}:{doc.line}: {what}: skipped; give it a file of its own")
+            continue
+        out.append(AppInput(name, doc.data, content, f"{display}:{doc.line}"))
+    return out
+
+
+def _yaml_files(folder: Path, root_real: str | None = None) -> list[Path]:
+    """*.yaml/*.yml under ``folder``, sorted; folder links are not followed, .git is skipped;
+    with ``root_real``, file links that leave it are left out."""
+    out = []
+    for d, dirs, files in os.walk(folder):
+        dirs[:] = sorted(x for x in dirs if x != ".git" and not os.path.islink(os.path.join(d, x)))
+        for f in sorted(files):
+            if not f.endswith((".yaml", ".yml")):
+                continue
+            p = Path(d) / f
+            if root_real and p.is_symlink() and not inside(os.path.realpath(p), root_real):
+                continue
+            out.append(p)
+    return sorted(out, key=lambda p: p.as_posix())
+
+
+def read_apps(repo: Path, apps_paths: Sequence[str | Path] | None,
+              warn: Warn) -> list[AppInput]:
+    """The Applications of ``apps_paths`` (files or folders), else of every YAML file under
+    ``repo``; sorted by name, each name once (a second one is skipped with a warning)."""
+    found: list[AppInput] = []
+    if apps_paths:
+        for given in apps_paths:
+            p = Path(given)
+            if not p.exists() and not p.is_absolute() and (repo / p).exists():
+                p = repo / p
+            if not p.exists():
+                raise InputError("no such file or folder", file=str(given),
+                                 todo="pass Application files or folders to --apps")
+            for f in _yaml_files(p) if p.is_dir() else [p]:
+                found += _read_app_file(f, str(f), strict=True, warn=warn)
+        if not found:
+            raise InputError("no argoproj.io Application in these files",
+                             file=" ".join(map(str, apps_paths)),
+                             todo="pass the files or folders that hold the Applications")
+    else:
+        root_real = os.path.realpath(repo)
+        for f in _yaml_files(repo, root_real):
+            found += _read_app_file(f, f.relative_to(repo).as_posix(), strict=False, warn=warn)
+        if not found:
+            raise InputError("no argoproj.io Application found under the repository",
+                             file=str(repo), todo="pass --apps PATH with the Application files")
+    apps: dict[str, AppInput] = {}
+    for a in found:
+        if a.name in apps:
+            warn(f"{a.where}: a second Application named {a.name} (first at "
+                 f"{apps[a.name].where}): skipped; give each app its own name")
+            continue
+        apps[a.name] = a
+    return [apps[k] for k in sorted(apps)]
+
+
+def read_rendered(path: Path, parent: str) -> tuple[int, list[AppInput]]:
+    """The number of non-empty documents of an app's rendered output (``path``), and the
+    Applications among them (app-of-apps); those that cannot be used are left out."""
+    display = f"rendered/{parent}.yaml"
+    docs, _ = read_yaml(path, display)
+    children = []
+    for doc, name in _applications(docs, display, strict=False, warn=lambda _m: None):
+        content = _document_text(doc.data)
+        if content is not None:
+            children.append(AppInput(name, doc.data, content,
+                                     f"rendered by {parent} ({display}:{doc.line})", parent))
+    return len(docs), children
