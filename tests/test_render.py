@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from gitops_analysis.cli.main import main
 from gitops_analysis.core.errors import GitopsAnalysisError, InputError, UsageError
 from gitops_analysis.render.globs import glob_match
 from gitops_analysis.render.helm import NO_HELM
+from gitops_analysis.render.kustomize import kustomize_build
 from gitops_analysis.render.repositories import url_key
 from gitops_analysis.render.run import render_repository
 
@@ -321,7 +324,7 @@ def test_cache_renders_an_unchanged_app_once(tmp_path, monkeypatch):
             repo / "apps" / "broken.yaml"]
     first = render_repository(repo, tmp_path / "a", apps_paths=apps, repo_map={URL: repo})
     assert not any(a.cached for a in first.apps)
-    assert (tmp_path / "cache").is_dir()
+    assert any((tmp_path / "cache" / "render").iterdir())  # the one cache, kind "render"
     second = render_repository(repo, tmp_path / "b", apps_paths=apps, repo_map={URL: repo})
     assert all(a.cached for a in second.apps)
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
@@ -372,8 +375,6 @@ def test_helm_binary_gets_argo_cds_options(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not shutil.which("helm"), reason="no helm binary on PATH")
 def test_helm_chart_is_helm_templates_output(fixture_render, tmp_path):
-    import subprocess
-
     _, out, _ = fixture_render
     chart = REPO / "helm" / "shop-chart"
     extra = tmp_path / "values.yaml"
@@ -406,6 +407,18 @@ def test_kustomize_binary_is_preferred_and_time_limited(tmp_path, monkeypatch):
     assert "buildMetadata" not in (REPO / "kustomize/overlays/prod/kustomization.yaml").read_text()
     assert apps["broken"].status == "failed"
     assert apps["broken"].message.startswith("timed out after 1 s")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="fake renderer binaries are shell scripts")
+def test_the_one_kustomize_entry_point_has_a_time_limit(tmp_path, monkeypatch):
+    """What fix's proof calls: the binary on PATH, ended at the time limit."""
+    _fake(tmp_path / "bin", "kustomize", 'case "$1" in\n  version) echo v5.7.1 ;;\n'
+                                         '  build) exec sleep 30 ;;\nesac\n')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="timed out after 1 s"):
+        kustomize_build(str(REPO / "kustomize" / "base"), timeout=1)
+    assert time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize("variant", ["broken", "fixed"])
@@ -480,3 +493,83 @@ def test_repository_urls_compare_across_forms():
     assert url_key("git@github.com:Org/Repo.git") == url_key("https://github.com/org/repo") == \
         url_key("ssh://git@github.com:22/org/repo.git/") == "github.com/org/repo"
     assert url_key("https://github.com/org/repo") != url_key("https://github.com/org/other")
+
+
+# --- hostile Application files: the hardened reader, one-line errors, never a crash ---------------
+
+EXE = str(Path(sys.executable).with_name("gitops-analysis"))
+DEEP = 200_000  # PyYAML's C composer recursed 10,000 levels fine, 100,000 crashed
+
+
+def _deep_app(name: str) -> str:
+    return (f"apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n"
+            "spec: " + "[" * DEEP + "\n")
+
+
+def _render_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, "render", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_deeply_nested_application_file_is_an_input_error_not_a_crash(tmp_path):
+    """200,000 brackets deep: refused by the reader's depth limit (exit 2, one line), where a
+    bare CSafeLoader dies with a segmentation fault (exit 139)."""
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(_deep_app("deep"))
+    proc = _render_cli(REPO, "--apps", deep, "--out", tmp_path / "ds", "--no-cache",
+                       cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr[-2000:]  # not -11 (a signal) nor 139
+    assert proc.stderr.splitlines() == [
+        f"gitops-analysis render: {deep}:5: nested more than 500 levels deep: refused; "
+        "Kubernetes objects never nest this deep, fix the document"]
+    assert not (tmp_path / "ds").exists()  # nothing written
+
+
+def test_deeply_nested_documents_under_the_repository_are_refused_per_app(tmp_path):
+    """Found by the scan of REPO, the deep Application file is skipped (it cannot be read); as a
+    manifest of a plain directory, it fails only the app that deploys it."""
+    repo = tmp_path / "repo"
+    for folder in ("apps", "manifests", "deep"):
+        (repo / folder).mkdir(parents=True)
+    (repo / "apps" / "plain.yaml").write_text(_app("plain", "manifests"))
+    (repo / "apps" / "nested.yaml").write_text(_app("nested", "deep"))
+    (repo / "manifests" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n")
+    (repo / "deep" / "app.yaml").write_text(_deep_app("deep"))
+    proc = _render_cli(repo, "--out", tmp_path / "ds", "--no-cache", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert proc.stdout.splitlines() == [
+        "nested: failed: deep/app.yaml:5: Failed to unmarshal 'app.yaml': nested more than 500 "
+        "levels deep: fix the file",
+        "plain: ok: 1 documents (directory)"]
+
+
+def test_application_names_follow_the_api_servers_rule(tmp_path, capsys):
+    """metadata.name must be a lowercase DNS subdomain, as the API server validates it."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(_app("Shop_1", "kustomize/base"))
+    with pytest.raises(InputError) as exc:
+        render_repository(REPO, tmp_path / "ds", apps_paths=[bad])
+    assert (exc.value.file, exc.value.line) == (str(bad), 1)
+    assert "valid metadata.name (a DNS subdomain" in exc.value.what
+    repo = tmp_path / "repo"
+    (repo / "apps").mkdir(parents=True)
+    (repo / "apps" / "bad.yaml").write_text(_app("Shop_1", "."))
+    (repo / "apps" / "good.yaml").write_text(_app("carts.shop", "."))
+    report = render_repository(repo, tmp_path / "ds", use_cache=False, progress=sys.stderr)
+    assert [a.name for a in report.apps] == ["carts.shop"]
+    assert "render: apps/bad.yaml:1: Application without a valid metadata.name" in \
+        capsys.readouterr().err
+
+
+def test_several_applications_in_one_file_each_get_their_own_apps_file(tmp_path):
+    both = tmp_path / "both.yaml"
+    both.write_text("# two apps\n" + _app("one", "plain") + "---\n" + _app("two", "plain"))
+    out = tmp_path / "ds"
+    report = render_repository(REPO, out, apps_paths=[both], use_cache=False)
+    assert [(a.name, a.status, a.where) for a in report.apps] == \
+        [("one", "ok", f"{both}:2"), ("two", "ok", f"{both}:13")]
+    for name in ("one", "two"):
+        assert yaml.safe_load((out / "apps" / f"{name}.yaml").read_text()) == \
+            yaml.safe_load(_app(name, "plain"))
+    assert load_dataset(out).accounting.app_load_errors == 0
