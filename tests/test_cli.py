@@ -64,12 +64,13 @@ def test_check_exit_codes_and_formats(capsys, failing):
     assert run(capsys, "check", str(failing), "--fail-on", "never")[0] == 0
     code, out, _ = run(capsys, "check", str(failing), "--format", "json")
     doc = json.loads(out)
-    assert set(doc) == {"inputs", "summary", "findings"}
+    assert set(doc) == {"inputs", "coverage", "summary", "findings"}
+    assert doc["coverage"] == {"apps": 1, "analysed": 1, "partial": [], "not_analysed": []}
     f = doc["findings"][0]
     assert list(f) == ["rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
                        "version", "kind", "namespace", "name", "message", "detail",
                        "related_apps", "blocked_by", "chain", "confidence", "could_come_from", "file",
-                       "line"]
+                       "line", "origin"]
     assert (f["slug"], f["argocd_condition"], f["file"], f["line"]) == \
         ("namespace-missing", "InvalidSpecError", "rendered/a.yaml", 1)
     code, out, _ = run(capsys, "check", str(failing), "--format", "sarif")
@@ -94,8 +95,10 @@ def test_inventory_json(capsys, failing):
 
 
 def test_argocd_cm_silences_app_health(capsys, tmp_path):
-    ds = write_dataset(tmp_path / "d", {"a": application("a", wave="0"),
-                                        "b": application("b", wave="1")}, {})
+    cm_a = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+    ds = write_dataset(tmp_path / "d", {"a": application("a", wave="0", namespace="default"),
+                                        "b": application("b", wave="1", namespace="default")},
+                       {"a.yaml": cm_a, "b.yaml": cm_a.replace("name: x", "name: y")})
     code, out, _ = run(capsys, "check", str(ds), "--format", "json")
     assert [f["slug"] for f in json.loads(out)["findings"]] == ["app-health-missing"]
     cm = tmp_path / "argocd-cm.yaml"

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from gitops_analysis.cli.common import (
-    COMMAND_HELP,
-    add_cluster_options,
-    add_dataset,
-    exit_for,
-    health_check,
-    load,
-)
+from gitops_analysis.cli.common import (COMMAND_HELP, EXIT_FINDINGS, add_cluster_options,
+                                        add_dataset, exit_for, health_check, load)
+from gitops_analysis.core.errors import NotADatasetError
 
 
 def add_commands(subparsers, parser_class=None) -> None:
@@ -21,6 +18,12 @@ def add_commands(subparsers, parser_class=None) -> None:
     chk.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     chk.add_argument("--fail-on", choices=["error", "warning", "never"], default="error",
                      help="exit 1 when a finding reaches this severity (default: error)")
+    chk.add_argument("--require-complete", action="store_true",
+                     help="exit 1 when any app is not fully analysed")
+    chk.add_argument("--verbose", "-v", action="store_true",
+                     help="text: every finding's details (chain, where, what could supply it)")
+    chk.add_argument("--show-all", action="store_true",
+                     help="text: every finding, no per-rule cap, consequences unfolded")
     add_cluster_options(chk)
     chk.add_argument("--no-cache", action="store_true",
                      help="do not read or write the cache (~/.cache/gitops-analysis, or "
@@ -28,34 +31,71 @@ def add_commands(subparsers, parser_class=None) -> None:
     chk.set_defaults(func=cmd_check)
 
 
+def _use_color(args: argparse.Namespace) -> bool:
+    return args.format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _exit(meta: dict, args: argparse.Namespace) -> int:
+    code = exit_for(meta["severities"], args.fail_on)
+    if args.require_complete and not meta["complete"]:
+        return EXIT_FINDINGS
+    return code
+
+
+def _cache_entry(args: argparse.Namespace, color: bool) -> str | None:
+    """The cache key of this answer: every input it depends on (the dataset's files, what the
+    folder is called — the output names it —, options and the files they name)."""
+    from gitops_analysis.load import cache
+
+    root = Path(args.dataset)
+    if not (root / "apps").is_dir():
+        return None  # not a dataset: the loader says why, every time
+    digest = cache.dataset_digest(root)
+    if digest is None:
+        return None
+    return cache.key("check", digest, root.resolve().name, args.format,
+                     cache.file_digest(args.cluster_api), cache.file_digest(args.argocd_cm),
+                     f"verbose={args.verbose}", f"all={args.show_all}", f"color={color}")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from gitops_analysis.load import cache
 
-    entry = None
-    if not args.no_cache:
-        digest = cache.dataset_digest(args.dataset)
-        if digest is not None:
-            entry = cache.key("check", digest, args.format, cache.file_digest(args.cluster_api),
-                              cache.file_digest(args.argocd_cm))
-            hit = cache.get("check", entry)
-            if hit is not None:
-                data, meta = hit
-                sys.stdout.buffer.write(data)
-                sys.stdout.flush()
-                return exit_for(meta["severities"], args.fail_on)
+    color = _use_color(args)
+    entry = None if args.no_cache else _cache_entry(args, color)
+    if entry is not None:
+        hit = cache.get("check", entry)
+        if hit is not None:
+            data, meta = hit
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            return _exit(meta, args)
     ds = load(args)  # first: the rules (and pandas) are imported while workers parse
+    if ds.apps.empty:
+        raise NotADatasetError("no Application in apps/", file=str(Path(args.dataset) / "apps"),
+                               todo="put the Application manifests there, or run render")
+    from gitops_analysis.analysis.coverage import coverage
+
+    cov = coverage(ds)
+    if (cov.frame["state"] == "not-analysed").all():
+        raise NotADatasetError(
+            f"nothing was analysed: none of the {len(ds.apps)} apps has a render",
+            file=str(Path(args.dataset) / "rendered"),
+            todo="render the repository first (gitops-analysis render REPO --out DATASET)")
     from gitops_analysis.rules import all_rules, run_rules
-    from gitops_analysis.views import formats
+    from gitops_analysis.views import formats, sarif, text
 
     findings = run_rules(ds, health_check_configured=health_check(args))
     if args.format == "json":
-        text = formats.findings_json(ds, findings)
+        out = formats.findings_json(ds, findings, cov)
     elif args.format == "sarif":
-        text = formats.findings_sarif(ds, findings, all_rules())
+        out = sarif.findings_sarif(ds, findings, all_rules(), cov)
     else:
-        text = formats.findings_text(ds, findings)
-    severities = {str(k): int(v) for k, v in findings["severity"].value_counts().items()}
+        out = text.findings_text(ds, findings, cov, text.Style(
+            color=color, verbose=args.verbose, show_all=args.show_all))
+    meta = {"severities": {str(k): int(v) for k, v in findings["severity"].value_counts().items()},
+            "complete": cov.complete}
     if entry is not None:
-        cache.put("check", entry, text.encode("utf-8"), {"severities": severities})
-    sys.stdout.write(text)
-    return exit_for(severities, args.fail_on)
+        cache.put("check", entry, out.encode("utf-8"), meta)
+    sys.stdout.write(out)
+    return _exit(meta, args)

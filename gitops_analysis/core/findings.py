@@ -64,6 +64,7 @@ class Finding:
     line: int = 0
     confidence: str = "certain"
     could_come_from: tuple[str, ...] = ()
+    origin: str = ""  # the repository file that produced the resource, when known
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

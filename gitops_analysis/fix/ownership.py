@@ -12,15 +12,8 @@ import posixpath
 
 import pandas as pd
 
+from gitops_analysis.analysis.origins import resource_origins
 from gitops_analysis.analysis.overlap import KEY, shared_keys
-
-
-def _repo_origin(origin: str, source: str, app_paths: tuple) -> str:
-    """The origin file as a path in the repository ('' when there is no file-level origin)."""
-    if not origin or origin == source:
-        return ""
-    base = source or (app_paths[0] if len(app_paths) == 1 else "")
-    return posixpath.normpath(posixpath.join(base, origin)) if base else ""
 
 
 def _distance(origin_file: str, paths: tuple) -> float:
@@ -36,15 +29,6 @@ def _distance(origin_file: str, paths: tuple) -> float:
             continue
         best = min(best, rel.count("/"))
     return best
-
-
-def resource_origins(ds) -> pd.DataFrame:
-    """Resources with ``origin_file``: their origin as a repository path ('' when unknown)."""
-    res = ds.resources
-    paths = ds.apps.set_index("name")["source_paths"]
-    origin_file = [_repo_origin(o, s, paths[a]) for o, s, a in
-                   zip(res["origin"], res["source"], res["app"])]
-    return res.assign(origin_file=origin_file)
 
 
 def choose_owners(ds) -> pd.DataFrame:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from gitops_analysis.analysis.coverage import Coverage, coverage
 from gitops_analysis.analysis.dependencies import needs
+from gitops_analysis.analysis.origins import origin_index
 
 from gitops_analysis.core.findings import FINDING_COLUMNS, SEVERITIES, Finding, finding
 from gitops_analysis.rules.unproven import weigh
@@ -134,7 +135,14 @@ def run_rules(dataset, *, health_check_configured: bool = False,
             if out is not None and len(out):
                 staged += collect(rule, out)
         found += weigh(staged, dataset, cov)
-    return findings_frame(found)
+    return findings_frame(locate(found, dataset))
+
+
+def locate(found: list[Finding], dataset) -> list[Finding]:
+    """Each finding about a resource with the repository file that produced it, when known."""
+    index = origin_index(dataset)
+    return [replace(f, origin=index.get((f.app, f.group, f.kind, f.namespace, f.name), ""))
+            if f.kind else f for f in found]
 
 
 def rules_markdown() -> str:

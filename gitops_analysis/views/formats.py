@@ -6,12 +6,11 @@ import json
 
 import pandas as pd
 
+from gitops_analysis.analysis.coverage import Coverage, coverage
 from gitops_analysis.core.findings import chain_records, chain_text
-from gitops_analysis.core.version import __version__
+from gitops_analysis.views import text
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
-_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
-PER_RULE_LINES = 5
 
 
 def inventory_dict(ds) -> dict:
@@ -83,7 +82,7 @@ def summary_dict(findings: pd.DataFrame) -> dict:
 # the JSON field order of a finding: where it is, what it says, why (the chain), where it comes from
 JSON_FIELDS = ("rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
                "version", "kind", "namespace", "name", "message", "detail", "related_apps",
-               "blocked_by", "chain", "confidence", "could_come_from", "file", "line")
+               "blocked_by", "chain", "confidence", "could_come_from", "file", "line", "origin")
 
 
 def findings_records(findings: pd.DataFrame) -> list[dict]:
@@ -99,86 +98,23 @@ def findings_records(findings: pd.DataFrame) -> list[dict]:
     return recs
 
 
-def findings_json(ds, findings: pd.DataFrame) -> str:
+def findings_json(ds, findings: pd.DataFrame, cov: Coverage | None = None) -> str:
     doc = {"inputs": {"dataset": ds.name, **inventory_dict(ds)["accounting"]},
+           "coverage": (cov or coverage(ds)).as_dict(),
            "summary": summary_dict(findings), "findings": findings_records(findings)}
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
 def summary_line(findings: pd.DataFrame) -> str:
-    s = summary_dict(findings)
-    sev = s["by_severity"]
-    failing = s["apps_failing"]
-    apps = findings.loc[findings["app"] != "", "app"].nunique()
-    return (f"{sev['error']} errors, {sev['warning']} warnings across {apps} apps; "
-            f"apps that will fail: {', '.join(failing) if failing else 'none'}")
+    return text.summary_line(findings)
 
 
-def findings_text(ds, findings: pd.DataFrame) -> str:
-    if findings.empty:
-        return f"{ds.name}: no findings ({ds.accounting.resources} resources, " \
-               f"{len(ds.apps)} apps)\n"
-    worst = findings.assign(rank=findings["severity"].map(_SEVERITY_RANK).astype(int))
-    order = worst.groupby("app", sort=True)["rank"].agg(["min", "size"]) \
-        .assign(errors=worst[worst["rank"] == 0].groupby("app").size()).fillna(0) \
-        .sort_values(["min", "errors", "size"], ascending=[True, False, False], kind="stable")
-    lines = []
-    for app in order.index:
-        f = worst[worst["app"] == app]
-        title = app or "(all apps)"
-        counts = ", ".join(f"{n} {s}" for s, n in
-                           f["severity"].value_counts(sort=False).items() if n)
-        lines.append(f"{title}  [{counts}]")
-        for (_rank, rule, slug), g in f.groupby(["rank", "rule", "slug"], sort=True):
-            sev = g["severity"].iloc[0]
-            lines.append(f"  {sev} {rule} {slug} ({len(g)})")
-            for r in g.head(PER_RULE_LINES).itertuples(index=False):
-                where = f"{r.file}:{r.line}" if r.file else ""
-                lines.append(f"    {r.message}")
-                extra = [x for x in (r.chain and f"chain: {chain_text(r.chain)}", r.detail, where)
-                         if x]
-                if extra:
-                    lines.append(f"      {' | '.join(extra)}")
-            if len(g) > PER_RULE_LINES:
-                lines.append(f"    ... and {len(g) - PER_RULE_LINES} more")
-        lines.append("")
-    lines.append(summary_line(findings))
-    return "\n".join(lines) + "\n"
+def findings_text(ds, findings: pd.DataFrame, cov: Coverage | None = None,
+                  style: text.Style | None = None) -> str:
+    return text.findings_text(ds, findings, cov or coverage(ds), style)
 
 
-def findings_sarif(ds, findings: pd.DataFrame, rules) -> str:
-    driver_rules = [{
-        "id": r.id, "name": r.slug,
-        "shortDescription": {"text": r.summary},
-        "fullDescription": {"text": " ".join(r.what.split())},
-        "help": {"text": " ".join(r.remediation.split()),
-                 "markdown": f"**Why it matters.** {r.why.strip()}\n\n"
-                             f"**Remediation.** {r.remediation.strip()}"},
-        "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
-        "properties": {"argocd_condition": r.argocd_condition},
-    } for r in rules]
-    index = {r.id: i for i, r in enumerate(rules)}
-    results = []
-    for rec in findings_records(findings):
-        result = {
-            "ruleId": rec["rule"], "ruleIndex": index[rec["rule"]],
-            "level": _SARIF_LEVEL[rec["severity"]],
-            "message": {"text": rec["message"] + (f" (chain: {rec['blocked_by']})"
-                                                   if rec["blocked_by"] else "")},
-            "properties": {k: rec[k] for k in ("app", "group", "version", "kind", "namespace",
-                                               "name", "argocd_condition", "related_apps",
-                                               "detail")},
-        }
-        if rec["file"]:
-            result["locations"] = [{"physicalLocation": {
-                "artifactLocation": {"uri": rec["file"], "uriBaseId": "DATASET"},
-                "region": {"startLine": max(rec["line"], 1)}}}]
-        results.append(result)
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "gitops-analysis", "version": __version__,
-                                      "rules": driver_rules}},
-                  "originalUriBaseIds": {"DATASET": {"description": {"text": ds.name}}},
-                  "results": results}],
-    }
-    return json.dumps(doc, indent=2) + "\n"
+def findings_sarif(ds, findings: pd.DataFrame, rules, cov: Coverage | None = None) -> str:
+    from gitops_analysis.views import sarif
+
+    return sarif.findings_sarif(ds, findings, rules, cov or coverage(ds))

@@ -1,0 +1,38 @@
+"""Where a resource comes from in the repository: kustomize's ``config.kubernetes.io/origin``
+path (relative to the app's source path) or Helm's ``# Source:`` part, as a repository path."""
+
+from __future__ import annotations
+
+import posixpath
+
+import pandas as pd
+
+ORIGIN_KEY = ["app", "group", "kind", "namespace", "name"]
+
+
+def repo_origin(origin: str, source: str, app_paths: tuple) -> str:
+    """The origin file as a path in the repository ('' when there is no file-level origin)."""
+    if not origin or origin == source:
+        return ""
+    base = source or (app_paths[0] if len(app_paths) == 1 else "")
+    return posixpath.normpath(posixpath.join(base, origin)) if base else ""
+
+
+def resource_origins(ds) -> pd.DataFrame:
+    """Resources with ``origin_file``: their origin as a repository path ('' when unknown)."""
+    res = ds.resources
+    paths = ds.apps.set_index("name")["source_paths"]
+    origin_file = [repo_origin(o, s, paths[a]) for o, s, a in
+                   zip(res["origin"], res["source"], res["app"])]
+    return res.assign(origin_file=origin_file)
+
+
+def origin_index(ds) -> dict[tuple, str]:
+    """(app, group, kind, namespace, name) -> the first known repository path of that resource."""
+    res = resource_origins(ds)
+    res = res[res["origin_file"] != ""]
+    out: dict[tuple, str] = {}
+    for key in zip(res["app"], res["group"], res["kind"].astype(str), res["namespace"],
+                   res["name"], res["origin_file"]):
+        out.setdefault(key[:5], key[5])
+    return out

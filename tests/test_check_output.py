@@ -1,0 +1,194 @@
+"""What ``check`` tells a user: coverage first, exit codes by what was analysed, text that fits
+120 columns with colour only on a terminal, SARIF that code scanning accepts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DEMO, SHARED, application, need_shared, write_dataset
+from gitops_analysis.cli.main import main
+
+CERT = ("apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: web\n"
+        "  namespace: default\nspec: {}\n")
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\n"
+
+
+def run(capsys, *argv):
+    code = main(["check", "--no-cache", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _status(root, statuses):
+    (root / "render-status.json").write_text(json.dumps(
+        {"apps": {a: {"status": s, "message": m} for a, (s, m) in statuses.items()}}))
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    apps = {n: application(n, namespace="default")
+            for n in ("web", "cert-manager", "chart", "plugin")}
+    root = write_dataset(tmp_path / "mixed", apps, {"web.yaml": CERT})
+    _status(root, {"web": ("ok", ""), "cert-manager": ("failed", "kustomize build failed"),
+                   "chart": ("remote", "a chart from a Helm repository: pass --allow-remote"),
+                   "plugin": ("unsupported", "a config management plugin")})
+    return root
+
+
+def test_first_line_says_what_was_not_analysed(capsys, mixed):
+    code, out, _ = run(capsys, str(mixed))
+    lines = out.splitlines()
+    assert lines[0] == ("mixed: 1 of 4 apps analysed; 3 not (remote 1, render failed 1, "
+                        "unsupported 1)")
+    assert lines[1:4] == [
+        "  not analysed: cert-manager (render failed): kustomize build failed",
+        "  not analysed: chart (remote): a chart from a Helm repository: pass --allow-remote",
+        "  not analysed: plugin (unsupported): a config management plugin"]
+    # the missing CRD could come from the unrendered cert-manager app: a warning, not an error
+    assert code == 0 and "warning (unproven) The Kubernetes API could not find" in out
+    assert run(capsys, str(mixed), "--require-complete")[0] == 1
+    doc = json.loads(run(capsys, str(mixed), "--format", "json")[1])
+    assert doc["coverage"]["analysed"] == 1
+    assert [g["app"] for g in doc["coverage"]["not_analysed"]] == ["cert-manager", "chart",
+                                                                   "plugin"]
+    crd = [f for f in doc["findings"] if f["slug"] == "crd-missing"][0]
+    assert (crd["severity"], crd["confidence"], crd["could_come_from"][0]) == \
+        ("warning", "unproven", "cert-manager")
+
+
+def test_a_refused_link_is_named(capsys, tmp_path):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(CM)
+    root = write_dataset(tmp_path / "d", {"a": application("a", namespace="default"),
+                                          "b": application("b", namespace="default")},
+                         {"b.yaml": CM.replace("name: c", "name: d")})
+    (root / "rendered" / "a.yaml").symlink_to(outside)
+    code, out, _ = run(capsys, str(root))
+    assert out.splitlines()[0] == "d: 1 of 2 apps analysed; 1 not (refused file 1)"
+    assert out.splitlines()[1].startswith("  not analysed: a (refused file): ")
+    assert run(capsys, str(root), "--require-complete")[0] == 1
+
+
+def test_no_applications_or_nothing_rendered_exit_2(capsys, tmp_path):
+    empty = tmp_path / "empty"
+    (empty / "apps").mkdir(parents=True)
+    code, out, err = run(capsys, str(empty))
+    assert (code, out) == (2, "") and "no Application in apps/" in err
+    assert len(err.strip().splitlines()) == 1
+    bare = write_dataset(tmp_path / "bare", {"a": application("a")}, {})
+    (bare / "rendered").rmdir()
+    code, out, err = run(capsys, str(bare))
+    assert (code, out) == (2, "") and "nothing was analysed" in err
+
+
+def test_the_cache_answers_only_for_the_same_dataset(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("GITOPS_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    x = tmp_path / "X"
+    write_dataset(x / "a", {"a": application("a", namespace="default")}, {"a.yaml": CM})
+    typo = str(x / "typo")
+    assert main(["check", typo]) == 2
+    capsys.readouterr()
+    assert main(["check", str(x / "a")]) == 0
+    assert capsys.readouterr().out.startswith("a: 1 of 1 app analysed")
+    assert main(["check", typo]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "typo" in err
+    # a copy of the same files under another name is named by its own name
+    import shutil
+    shutil.copytree(x / "a", x / "b")
+    assert main(["check", str(x / "b")]) == 0
+    assert capsys.readouterr().out.startswith("b: 1 of 1 app analysed")
+
+
+def _check_in_a_pipe(args, **env):
+    environ = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    environ.update(env)
+    return subprocess.run([sys.executable, "-m", "gitops_analysis.cli.main", "check",
+                           "--no-cache", *args], capture_output=True, text=True, env=environ)
+
+
+def test_text_fits_120_columns_and_has_no_colour_in_a_pipe():
+    for extra in ([], ["--verbose"], ["--show-all"], ["--verbose", "--show-all"]):
+        done = _check_in_a_pipe([str(DEMO / "broken"), *extra])
+        assert done.returncode == 1
+        assert max(len(line) for line in done.stdout.splitlines()) <= 120
+        assert "\033[" not in done.stdout
+    text = _check_in_a_pipe([str(DEMO / "broken")]).stdout.splitlines()
+    # the root cause comes before the 30-odd findings it causes, which are folded under it
+    assert text[0] == "broken: 10 of 10 apps analysed"
+    assert text[2].startswith("Root causes")
+    assert text[3] == "  common-services  GA201 namespace-missing (1)"
+    assert text[5].strip().startswith("blocks 9 apps (33 findings): jupyter, katib")
+    assert not any("GA601" in line for line in text)  # folded by default
+    everything = _check_in_a_pipe([str(DEMO / "broken"), "--show-all"]).stdout
+    assert everything.count("GA601 blocked-by-dependency") == 9  # one group per blocked app
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color():
+    import pty
+    for no_color, expect in (("", True), ("1", False)):
+        pid, fd = pty.fork()
+        if pid == 0:  # the child runs check on a terminal
+            env = dict(os.environ, COLUMNS="120")
+            if no_color:
+                env["NO_COLOR"] = no_color
+            else:
+                env.pop("NO_COLOR", None)
+            os.execve(sys.executable, [sys.executable, "-m", "gitops_analysis.cli.main", "check",
+                                       "--no-cache", str(DEMO / "broken")], env)
+        chunks = []
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.waitpid(pid, 0)
+        out = b"".join(chunks).decode()
+        assert ("\033[1;31m" in out) is expect
+        plain = re.sub(r"\033\[[0-9;]*m", "", out)
+        assert max(len(line) for line in plain.splitlines()) <= 120
+
+
+def test_sarif_is_valid_and_every_result_has_a_location(capsys):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = need_shared(SHARED / "reference" / "schemas" / "sarif-2.1.0.json",
+                              "the SARIF 2.1.0 schema")
+    schema = json.loads(schema_path.read_text())
+    code, out, _ = run(capsys, str(DEMO / "broken"), "--format", "sarif")
+    doc = json.loads(out)
+    jsonschema.validate(doc, schema)
+    results = doc["runs"][0]["results"]
+    assert results and all(r["locations"] for r in results)
+    assert all(len(r["partialFingerprints"]["gitopsAnalysisFinding/v1"]) == 64 for r in results)
+    # the dataset-wide finding (GA401) points at an Application file
+    health = [r for r in results if r["ruleId"] == "GA401"][0]
+    loc = health["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"].startswith("apps/")
+    # resources that kustomize annotated with their origin point into the repository
+    repo_uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                 for r in results
+                 if r["locations"][0]["physicalLocation"]["artifactLocation"].get("uriBaseId")
+                 == "%SRCROOT%"}
+    assert repo_uris and all(not u.startswith(("rendered/", "/", "..")) for u in repo_uris)
+    for u in repo_uris:
+        assert (DEMO / "repo" / u).is_file(), u
+    # fingerprints are the same on a second run and differ between findings about different things
+    again = json.loads(run(capsys, str(DEMO / "broken"), "--format", "sarif")[1])
+    assert [r["partialFingerprints"] for r in again["runs"][0]["results"]] == \
+        [r["partialFingerprints"] for r in results]
+
+
+def test_sarif_carries_coverage_as_notifications(capsys, mixed):
+    doc = json.loads(run(capsys, str(mixed), "--format", "sarif")[1])
+    notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"].split(":")[1].strip() for n in notes] == \
+        ["cert-manager (render failed)", "chart (remote)", "plugin (unsupported)"]
