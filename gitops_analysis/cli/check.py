@@ -7,8 +7,15 @@ import os
 import sys
 from pathlib import Path
 
-from gitops_analysis.cli.common import (COMMAND_HELP, EXIT_FINDINGS, add_cluster_options,
-                                        add_dataset, exit_for, health_check, load)
+from gitops_analysis.cli.common import (
+    COMMAND_HELP,
+    EXIT_FINDINGS,
+    add_cluster_options,
+    add_dataset,
+    exit_for,
+    health_check,
+    load,
+)
 from gitops_analysis.core.errors import NotADatasetError
 
 

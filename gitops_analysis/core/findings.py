@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
 # certain: everything the finding depends on was analysed. unproven: something not analysed
@@ -83,6 +84,7 @@ class Finding:
 
 
 FINDING_COLUMNS = [f.name for f in fields(Finding)]
+_TEXT_FIELDS = frozenset(f.name for f in fields(Finding) if f.type == "str")
 
 
 def finding(rule, *, message: str, severity: str | None = None,
@@ -93,13 +95,17 @@ def finding(rule, *, message: str, severity: str | None = None,
     condition unless the finding raises them (FailOnSharedResource). Values missing in a frame
     row (None, NaN) count as not given."""
     condition = _text(argocd_condition)
+    unknown = set(where) - _TEXT_FIELDS
+    if unknown:
+        raise TypeError(f"a finding has no text field {sorted(unknown)}")
+    texts: dict[str, Any] = {k: _text(v) for k, v in where.items()}
     return Finding(rule=rule.id, slug=rule.slug,
                    severity=_text(severity) or rule.severity,
                    argocd_condition=condition or rule.argocd_condition,
                    message=message, related_apps=tuple(related_apps or ()),
                    chain=tuple(chain or ()),
                    line=int(line) if line and line == line else 0,
-                   **{k: _text(v) for k, v in where.items()})
+                   **texts)
 
 
 def _text(value: object) -> str:

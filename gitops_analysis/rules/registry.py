@@ -11,7 +11,6 @@ import pandas as pd
 from gitops_analysis.analysis.coverage import Coverage, coverage
 from gitops_analysis.analysis.dependencies import needs
 from gitops_analysis.analysis.origins import origin_index
-
 from gitops_analysis.core.findings import FINDING_COLUMNS, SEVERITIES, Finding, finding
 from gitops_analysis.rules.unproven import weigh
 
