@@ -62,9 +62,12 @@ def test_wave_parsing_follows_argocd(tmp_path):
     waves = dict(zip(ds.apps["name"], ds.apps["wave"]))
     assert waves == {"a": 0, "b": -2}
     assert ds.resources.set_index("name").at["c", "sync_wave"] == 3
-    reasons = " ".join(ds.warnings["reason"])
-    assert "sync-wave 'x1' is not an integer" in reasons
-    assert "sync-wave 'oops' is not an integer: Argo CD treats it as 3" in reasons
+    todo = "write an integer such as '0' or '-1'"
+    assert ds.warnings[["file", "line", "reason"]].values.tolist() == [
+        ["apps/a.yaml", 1, f"apps/a.yaml:1: sync-wave 'x1' is not an integer: Argo CD treats it "
+                           f"as 0; {todo}"],
+        ["rendered/a.yaml", 1, "rendered/a.yaml:1: sync-wave 'oops' is not an integer: Argo CD "
+                               f"treats it as 3; {todo}"]]
 
 
 def test_bad_documents_become_load_errors_and_nothing_is_lost(tmp_path):

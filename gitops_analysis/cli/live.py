@@ -1,18 +1,29 @@
-"""The ``import-live`` and ``reconcile`` subcommands; the work is in live.py and reconcile.py,
-imported only when one of these commands runs (so that other commands start fast)."""
+"""``import-live`` and ``reconcile``: an Argo CD export into a dataset, and predictions against it.
+
+The work is in :mod:`gitops_analysis.live.import_live`, :mod:`gitops_analysis.load.live_export`
+and :mod:`gitops_analysis.live.reconcile`, imported only when one of these commands runs (so that
+other commands start fast).
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
+from gitops_analysis.cli.common import (
+    COMMAND_HELP,
+    add_cluster_options,
+    add_dataset,
+    health_check,
+    load,
+)
 from gitops_analysis.core.errors import InputError, UsageError
 
 
 def add_commands(subparsers, parser_class=None) -> None:
-    """Add ``import-live`` and ``reconcile`` to the CLI (called by ``cli.build_parser``)."""
-    imp = subparsers.add_parser(
-        "import-live", help="turn an Argo CD export into a dataset's apps/ and keep it in live/")
+    """Add ``import-live`` and ``reconcile`` to the CLI (called by ``cli.main.build_parser``)."""
+    imp = subparsers.add_parser("import-live", help=COMMAND_HELP["import-live"])
     imp.add_argument("file", help="kubectl get applications.argoproj.io -A -o json|yaml, "
                                   "argocd app list -o json or argocd app get NAME -o json")
     imp.add_argument("--out", required=True, metavar="DATASET",
@@ -21,21 +32,17 @@ def add_commands(subparsers, parser_class=None) -> None:
                      help="overwrite files that differ, and replace another export in live/")
     imp.set_defaults(func=cmd_import_live)
 
-    rec = subparsers.add_parser(
-        "reconcile", help="predicted findings versus what Argo CD reports (an export)")
-    rec.add_argument("dataset", help="dataset folder (apps/ and rendered/)")
+    rec = subparsers.add_parser("reconcile", help=COMMAND_HELP["reconcile"])
+    add_dataset(rec)
     rec.add_argument("--live", metavar="FILE",
                      help="the Argo CD export (default: the one kept in DATASET/live/)")
     rec.add_argument("--format", choices=["text", "json"], default="text")
-    rec.add_argument("--cluster-api", metavar="FILE",
-                     help="'kubectl api-resources -o wide' output: kinds the cluster already has")
-    rec.add_argument("--argocd-cm", metavar="FILE",
-                     help="the argocd-cm ConfigMap (YAML): is the Application health check set?")
+    add_cluster_options(rec)
     rec.set_defaults(func=cmd_reconcile)
 
 
-def cmd_import_live(args) -> int:
-    from gitops_analysis.load.live_export import import_live
+def cmd_import_live(args: argparse.Namespace) -> int:
+    from gitops_analysis.live.import_live import import_live
 
     live, written = import_live(args.file, args.out, force=args.force)
     for w in live.warnings:
@@ -52,21 +59,16 @@ def cmd_import_live(args) -> int:
     return 0
 
 
-def cmd_reconcile(args) -> int:
+def cmd_reconcile(args: argparse.Namespace) -> int:
     from gitops_analysis.live.reconcile import reconcile, reconcile_json, reconcile_text
-    from gitops_analysis.load.argocdcm import health_check_configured
-    from gitops_analysis.load.dataset import load_dataset
     from gitops_analysis.load.live_export import load_live, load_live_dir
     from gitops_analysis.rules import run_rules
 
-    ds = load_dataset(args.dataset, cluster_api=args.cluster_api)
-    if args.live:
-        live = load_live(args.live)
-    else:
-        live = load_live_dir(args.dataset)
-        if live is None:
-            raise UsageError("no export given and none kept in live/", file=str(args.dataset),
-                             todo="pass --live FILE, or run gitops-analysis import-live first")
+    ds = load(args)
+    live = load_live(args.live) if args.live else load_live_dir(args.dataset)
+    if live is None:
+        raise UsageError("no export given and none kept in live/", file=str(args.dataset),
+                         todo="pass --live FILE, or run gitops-analysis import-live first")
     shared = set(live.app_names()) & set(ds.apps["name"])
     if not shared and len(ds.apps):
         raise InputError(f"none of the export's {len(live.live_apps)} Application(s) is in the "
@@ -74,8 +76,7 @@ def cmd_reconcile(args) -> int:
                          todo="export the Applications of the cluster that runs these apps")
     for w in live.warnings:
         sys.stderr.write(f"gitops-analysis reconcile: {w}\n")
-    configured = health_check_configured(args.argocd_cm) if args.argocd_cm else False
-    findings = run_rules(ds, health_check_configured=configured)
+    findings = run_rules(ds, health_check_configured=health_check(args))
     result = reconcile(ds, findings, live)
     if args.format == "json":
         sys.stdout.write(reconcile_json(result))

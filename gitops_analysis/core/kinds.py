@@ -1,4 +1,4 @@
-"""Static knowledge of the Kubernetes API and of Argo CD's ordering.
+"""Static knowledge of the Kubernetes API: the scope and resource name of every built-in kind.
 
 Argo CD learns a kind's scope from the destination cluster's API discovery. Without a cluster
 we use the scopes of the built-in Kubernetes kinds (stable across 1.2x-1.3x), plus every
@@ -72,19 +72,6 @@ ARGOCD_KINDS: dict[tuple[str, str], str] = {
 
 #: Namespaces every cluster has.
 BUILTIN_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
-
-#: Argo CD's kind order inside one wave (gitops-engine pkg/sync/sync_tasks.go, from Helm);
-#: every other kind, custom resources included, comes after these.
-KIND_ORDER = (
-    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy",
-    "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap",
-    "StorageClass", "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition",
-    "ClusterRole", "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role",
-    "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
-    "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler",
-    "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
-)
-
 
 def split_api_version(api_version: str) -> tuple[str, str]:
     """``apps/v1`` -> (``apps``, ``v1``); ``v1`` -> (``""``, ``v1``)."""

@@ -7,7 +7,9 @@ column order and dtypes, so every producer yields the same shape.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal, TypeAlias
 
 import pandas as pd
 
@@ -18,20 +20,22 @@ SOURCE_TYPES = ("kustomize", "helm", "directory", "plugin", "unknown")
 RENDER_STATUSES = ("ok", "missing", "external", "remote", "unsupported", "failed", "escaped")
 
 
+STR: Final = "string"
+INT: Final = "int64"
+BOOL: Final = "bool"
+#: a column's dtype: one of these names, or a category with its values
+Dtype: TypeAlias = Literal["string", "int64", "bool", "object", "category"] | pd.CategoricalDtype
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
-    dtype: object
+    dtype: Dtype
     doc: str
 
 
-def _cat(values) -> pd.CategoricalDtype:
+def _cat(values: Iterable[str]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(values))
-
-
-STR = "string"
-INT = "int64"
-BOOL = "bool"
 
 FRAMES: dict[str, tuple[Column, ...]] = {
     "apps": (
@@ -164,11 +168,18 @@ def empty(frame: str) -> pd.DataFrame:
 
 def conform(df: pd.DataFrame, frame: str) -> pd.DataFrame:
     """Order the columns of ``df`` as the schema says and give them their dtypes."""
-    cols = FRAMES[frame]
-    out = {}
+    return conform_columns(df, FRAMES[frame])
+
+
+def conform_columns(df: pd.DataFrame, cols: Sequence[Column]) -> pd.DataFrame:
+    """``df`` with exactly the columns ``cols``, in their order and with their dtypes; a missing
+    value is "", 0 or False by the column's dtype."""
+    out: dict[str, pd.Series] = {}
     for c in cols:
         s = df[c.name] if c.name in df.columns else pd.Series([None] * len(df), index=df.index)
-        if c.dtype == STR:
+        if isinstance(c.dtype, pd.CategoricalDtype):
+            s = s.astype(c.dtype)
+        elif c.dtype == STR:
             s = s.fillna("").astype(STR)
         elif c.dtype == INT:
             s = s.fillna(0).astype(INT)
@@ -177,7 +188,7 @@ def conform(df: pd.DataFrame, frame: str) -> pd.DataFrame:
         elif c.dtype == "object":
             s = s.astype(object)
         else:
-            s = s.astype(c.dtype)
+            s = s.astype("category")
         out[c.name] = s
     return pd.DataFrame(out, index=df.index).reset_index(drop=True)
 
@@ -189,8 +200,8 @@ def frames_markdown() -> str:
     for frame, cols in FRAMES.items():
         lines += [f"## `{frame}`", "", "| column | dtype | meaning |", "|---|---|---|"]
         for c in cols:
-            dtype = "category" if isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == "category" \
-                else str(c.dtype)
+            categorical = isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == "category"
+            dtype = "category" if categorical else str(c.dtype)
             if isinstance(c.dtype, pd.CategoricalDtype):
                 dtype += " (" + ", ".join(map(str, c.dtype.categories)) + ")"
             lines.append(f"| `{c.name}` | {dtype} | {c.doc} |")

@@ -80,7 +80,8 @@ def parse_application(data: Any, where: str, file: str, line: int) -> AppRecord 
         return f"{where}: Application without a string metadata.name: add metadata.name"
     spec = data.get("spec")
     if not isinstance(spec, dict):
-        return f"{where}: Application {name} has no spec mapping: add spec.source and spec.destination"
+        return (f"{where}: Application {name} has no spec mapping: add spec.source and "
+                "spec.destination")
     annotations = meta.get("annotations") or {}
     if not isinstance(annotations, dict):
         return f"{where}: metadata.annotations of {name} is not a mapping: write key: value pairs"
@@ -149,7 +150,8 @@ def qualified_name(app_namespace: str, name: str) -> str:
 
 
 def instance_name(app_namespace: str, name: str, control_plane_namespace: str = "argocd") -> str:
-    """Application.InstanceName(): what tracking writes; ``<ns>_<name>`` outside the control plane."""
+    """Application.InstanceName(): what tracking writes; ``<ns>_<name>`` outside the control
+    plane."""
     if not app_namespace or app_namespace == control_plane_namespace:
         return name
     return f"{app_namespace}_{name}"

@@ -1,14 +1,22 @@
-"""Read the argocd-cm ConfigMap: is the Application health check configured?"""
+"""Read the argocd-cm ConfigMap: is the Application health check configured?
+
+The file, and the ``resource.customizations`` block inside it, are read by the one hardened
+reader (:mod:`gitops_analysis.load.yaml_reader`), with its limits.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from gitops_analysis.core.errors import InputError
+from gitops_analysis.load.yaml_reader import Remark, parse_text, read_documents
 
 HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
+_TODO = "pass the argocd-cm ConfigMap (kubectl get cm argocd-cm -n argocd -o yaml)"
+
+
+def _input_error(r: Remark) -> InputError:
+    return InputError(r.what, file=r.file, line=r.line or None, todo=r.todo)
 
 
 def health_check_configured(path: str | Path) -> bool:
@@ -17,30 +25,31 @@ def health_check_configured(path: str | Path) -> bool:
     Either the per-kind key, or the older ``resource.customizations`` block with an
     ``argoproj.io/Application`` entry that has ``health.lua``.
     """
-    path = Path(path)
+    display = str(path)
     try:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot be read as YAML ({exc})", file=str(path),
-                         todo="pass the argocd-cm ConfigMap (kubectl get cm argocd-cm -n argocd "
-                              "-o yaml)") from None
+        docs, _, problem = read_documents(Path(path), display)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", file=display,
+                         todo=_TODO) from None
+    if problem:
+        raise _input_error(problem)
     for doc in docs:
-        if not isinstance(doc, dict) or doc.get("kind") != "ConfigMap":
+        if doc.error:
+            raise _input_error(doc.error)
+    for doc in docs:
+        if not isinstance(doc.data, dict) or doc.data.get("kind") != "ConfigMap":
             continue
-        data = doc.get("data") or {}
+        data = doc.data.get("data") or {}
         if not isinstance(data, dict):
             continue
         if str(data.get(HEALTH_KEY) or "").strip():
             return True
         block = data.get("resource.customizations")
         if isinstance(block, str):
-            try:
-                parsed = yaml.safe_load(block) or {}
-            except yaml.YAMLError:
-                parsed = {}
+            # a block that cannot be read configures nothing (its errors are not reported)
+            parsed = parse_text(block, display, doc.line).data
             entry = parsed.get("argoproj.io/Application") if isinstance(parsed, dict) else None
             if isinstance(entry, dict) and entry.get("health.lua"):
                 return True
         return False
-    raise InputError("no ConfigMap in the file", file=str(path),
-                     todo="pass the argocd-cm ConfigMap")
+    raise InputError("no ConfigMap in the file", file=display, todo="pass the argocd-cm ConfigMap")

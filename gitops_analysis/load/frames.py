@@ -5,6 +5,8 @@ Kept apart from the reading so that pandas is imported only once the reading has
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from gitops_analysis.core import schema
@@ -12,8 +14,8 @@ from gitops_analysis.core.kinds import ARGOCD_KINDS, BUILTIN_SCOPES, CLUSTER, UN
 from gitops_analysis.load.applications import AppRecord, instance_name
 
 
-def apps_frames(records: list[AppRecord], rendered: set[str], status: dict,
-                 rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, Any],
+                rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["app"]] = counts.get(r["app"], 0) + 1
@@ -22,7 +24,8 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict,
     for rec in records:
         row = dict(rec.row)
         name = row["name"]
-        st = status.get(name) if isinstance(status.get(name), dict) else {}
+        entry = status.get(name)
+        st: dict[str, Any] = entry if isinstance(entry, dict) else {}
         if st.get("status") in schema.RENDER_STATUSES:
             row["render_status"] = st["status"]
             row["render_message"] = str(st.get("message", ""))
@@ -34,7 +37,8 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict,
                                      f"rendered/{name}/: render the app (gitops-analysis render)")
         row["resources"] = counts.get(name, 0)
         app_rows.append(row)
-        types = st.get("source_types") if isinstance(st.get("source_types"), list) else []
+        found = st.get("source_types")
+        types: list[Any] = found if isinstance(found, list) else []
         if row.get("source_type") == "unknown" and len(types) == 1 and \
                 types[0] in schema.SOURCE_TYPES:
             row["source_type"] = types[0]  # what the render step found in the repository
@@ -85,7 +89,7 @@ def scope_table(crds: pd.DataFrame, cluster_scopes: dict) -> pd.DataFrame:
 
 
 def resources_frame(rows: list[dict], apps: pd.DataFrame, crds: pd.DataFrame,
-                     cluster_scopes: dict) -> pd.DataFrame:
+                    cluster_scopes: dict) -> pd.DataFrame:
     if not rows:
         return schema.empty("resources")
     df = pd.DataFrame(rows)

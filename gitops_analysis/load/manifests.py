@@ -42,13 +42,15 @@ def _without_origin(data: Any) -> Any:
     """The document without kustomize's origin annotation: where a resource was defined is not
     part of what it is (two apps rendering one file from different roots stay identical)."""
     meta = data.get("metadata") if isinstance(data, dict) else None
-    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):
+        return data
+    ann = meta.get("annotations")
     if not isinstance(ann, dict) or ORIGIN_ANNOTATION not in ann:
         return data
-    ann = {k: v for k, v in ann.items() if k != ORIGIN_ANNOTATION}
+    kept = {k: v for k, v in ann.items() if k != ORIGIN_ANNOTATION}
     meta = {k: v for k, v in meta.items() if k != "annotations"}
-    if ann:
-        meta["annotations"] = ann
+    if kept:
+        meta["annotations"] = kept
     return {**data, "metadata": meta}
 
 
@@ -258,7 +260,8 @@ def _crd_fields(data: dict) -> dict | None:
     spec = data.get("spec")
     if not isinstance(spec, dict):
         return None
-    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    found = spec.get("names")
+    names: dict[str, Any] = found if isinstance(found, dict) else {}
     versions = spec.get("versions")
     if isinstance(versions, list):
         served = [_text(v.get("name")) for v in versions
@@ -276,4 +279,4 @@ def _crd_fields(data: dict) -> dict | None:
     }
 
 
-__all__ = ["content_hash", "expand", "sync_wave", "to_record", "unreadable_wave", "_atoi"]
+__all__ = ["content_hash", "expand", "sync_wave", "to_record", "unreadable_wave"]
