@@ -82,7 +82,7 @@ def render_app(app: AppInput, ctx: Context) -> tuple[AppRender, str | None]:
                 text += "\n"
             parts.append((f"# Source: {plan.label}\n" if multi else "") + text)
         else:
-            where = f"sources[{i}] {plan.label or '(no path)'}: " if multi else ""
+            where = f"sources[{plan.index}] {plan.label or '(no path)'}: " if multi else ""
             problems.append((built.status, where + built.message))
     result.renderer, result.version = _join(renderers), _join(versions)
     if problems:
@@ -138,7 +138,7 @@ def render_repository(repo: str | Path, out: str | Path, *,
     if not jobs:
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
             (os.cpu_count() or 1)
-    bar = tqdm(total=0, file=progress, desc="render", unit="app", leave=False,
+    bar = tqdm(total=len(initial), file=progress, desc="render", unit="app", leave=False,
                dynamic_ncols=True, disable=not _is_tty(progress))
 
     def one(app: AppInput) -> tuple[AppRender, str | None]:
@@ -160,9 +160,6 @@ def render_repository(repo: str | Path, out: str | Path, *,
     try:
         with DatasetWriter(out) as writer, ThreadPoolExecutor(max_workers=int(jobs)) as pool:
             while level:
-                with STDERR:
-                    bar.total += len(level)
-                    bar.refresh()
                 children: list[AppInput] = []
                 for app, (result, text) in zip(level, pool.map(one, level)):
                     results.append(result)
@@ -175,6 +172,10 @@ def render_repository(repo: str | Path, out: str | Path, *,
                             seen.add(child.name)
                             children.append(child)
                 level = sorted(children, key=lambda a: a.name)
+                if level:
+                    with STDERR:
+                        bar.total += len(level)
+                        bar.refresh()
             writer.commit()
     finally:
         bar.close()

@@ -1,10 +1,11 @@
 """A render worker: builds kustomizations with the in-process kustomize of ``pykustomize``.
 
-``gitops-analysis render`` starts a few of these as separate processes (one per parallel job)
-and sends them one build at a time, so that a build that hangs can be stopped at its time limit
-by ending its process: a call into the Go library cannot be interrupted inside the calling
-process. It is run by file path (``python -P render_worker.py``) so that it imports neither the
-package nor pandas; it needs only the standard library and ``pykustomize``.
+:mod:`gitops_analysis.render.workers` starts a few of these as separate processes (one per
+thread that renders) and sends them one build at a time, so that a build that hangs can be
+stopped at its time limit by ending its process: a call into the Go library cannot be
+interrupted inside the calling process. It is run by file path (``python -P worker.py``) so
+that it imports neither the package nor pandas; it needs only the standard library and
+``pykustomize``.
 
 Protocol, one JSON object per line: request ``{"path": DIR, "enable_helm": bool,
 "helm_command": PATH}`` on standard input; answer ``{"ok": true, "yaml": TEXT}`` or
