@@ -7,7 +7,6 @@ matches ``/``; the ``+argocd:skip-file-rendering`` marker. The output is the fil
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -18,7 +17,7 @@ from gitops_analysis.core.paths import inside, relative
 from gitops_analysis.core.version import __version__
 from gitops_analysis.render.files import SKIP_DIRS
 from gitops_analysis.render.globs import glob_match
-from gitops_analysis.render.reading import read_yaml
+from gitops_analysis.render.reading import read_json_file, read_yaml
 from gitops_analysis.render.results import Built, Refused, SourcePlan
 
 VERSION = f"gitops-analysis {__version__}"  # the directory renderer is this project
@@ -102,26 +101,39 @@ def plan_directory(plan: SourcePlan, real_root: str, app_dir: str,
     plan.directory_files = chosen
 
 
-def _json_problem(text: str) -> str | None:
-    """Why a .json file is not one manifest (Argo CD unmarshals it as one object)."""
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        return str(exc) if isinstance(exc, ValueError) else "nested too deep"
-    return None if isinstance(obj, dict) else "not an object"
+def _check_json(path: str, rel: str) -> str:
+    """Why a .json file fails the render: Argo CD unmarshals it as one object ("" when it is
+    one)."""
+    docs, problem = read_json_file(path, rel)
+    if problem is not None:
+        return _where(rel, problem.line) + problem.what
+    if not docs:
+        return _unmarshal(rel, 0, "no JSON object (an empty file)")
+    doc = docs[0]
+    if doc.error is not None:
+        return _unmarshal(rel, doc.error.line, doc.error.what)
+    return "" if isinstance(doc.data, dict) else _unmarshal(rel, doc.line, "not an object")
+
+
+def _where(rel: str, line: int) -> str:
+    return f"{rel}:{line}: " if line else f"{rel}: "
+
+
+def _unmarshal(rel: str, line: int, what: str) -> str:
+    """A document Argo CD cannot use, in its words."""
+    return f"{_where(rel, line)}Failed to unmarshal {rel.rsplit('/', 1)[-1]!r}: {what}"
 
 
 def _check_yaml(path: str, rel: str, looks_like_manifest: bool) -> tuple[bool, str]:
     """(whether the file is rendered, why it fails the render: "" when it does not).
 
-    Argo CD fails on a document it cannot unmarshal as an object with a kind ("Failed to
-    unmarshal"), but ignores a YAML file that is no manifest: one that does not look like one
-    and has no object before the problem.
+    Argo CD fails on a document it cannot unmarshal as an object with a kind, but ignores a
+    YAML file that is no manifest: one that does not look like one and has no object before
+    the problem.
     """
     docs, problem = read_yaml(path, rel)
     if problem is not None:
-        return False, f"{rel}:{problem.line}: {problem.what}" if problem.line else \
-            f"{rel}: {problem.what}"
+        return False, _where(rel, problem.line) + problem.what
     objects = 0
     for doc in docs:
         if doc.error is not None:
@@ -135,10 +147,17 @@ def _check_yaml(path: str, rel: str, looks_like_manifest: bool) -> tuple[bool, s
         else:
             objects += 1
             continue
-        if objects or looks_like_manifest:
-            return False, f"{rel}:{line}: Failed to unmarshal {rel.rsplit('/', 1)[-1]!r}: {error}"
-        return False, ""
+        return False, _unmarshal(rel, line, error) if objects or looks_like_manifest else ""
     return True, ""
+
+
+def _check(path: str, rel: str, raw: bytes) -> tuple[bool, str]:
+    """(whether the file is rendered, why it fails the render: "" when it does not)."""
+    if rel.endswith(".json"):
+        problem = _check_json(path, rel)
+        return not problem, problem
+    looks_like_manifest = all(k in raw for k in (b"apiVersion:", b"kind:", b"metadata:"))
+    return _check_yaml(path, rel, looks_like_manifest)
 
 
 def render_directory(plan: SourcePlan) -> Built:
@@ -151,29 +170,21 @@ def render_directory(plan: SourcePlan) -> Built:
             with open(path, "rb") as fh:
                 raw = fh.read()
             # Argo CD reads UTF-16 with a byte-order mark too; the output is UTF-8
-            text = raw.decode("utf-16") if raw.startswith(_UTF16_BOMS) else \
-                raw.decode("utf-8-sig")
+            utf16 = raw.startswith(_UTF16_BOMS)
+            text = raw.decode("utf-16") if utf16 else raw.decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             return Built("failed", message=f"{rel}: cannot be read ({exc}): fix the file")
-        if name.endswith(".json"):
-            problem = _json_problem(text)
-            if problem is not None:
-                return Built("failed", message=f"{rel}: Failed to unmarshal {name!r}: "
-                                               f"{problem}: fix the file (one JSON object per "
-                                               "file)")
+        if utf16:  # the readers read UTF-8: give them the text as such
+            with tempfile.TemporaryDirectory(prefix="gitops-analysis-utf16-") as tmp:
+                copy = os.path.join(tmp, name)
+                with open(copy, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                rendered, problem = _check(copy, rel, raw)
         else:
-            looks_like_manifest = all(k in raw for k in (b"apiVersion:", b"kind:", b"metadata:"))
-            if raw.startswith(_UTF16_BOMS):  # the reader reads UTF-8: give it the text as such
-                with tempfile.TemporaryDirectory(prefix="gitops-analysis-utf16-") as tmp:
-                    copy = os.path.join(tmp, name)
-                    with open(copy, "w", encoding="utf-8") as fh:
-                        fh.write(text)
-                    rendered, problem = _check_yaml(copy, rel, looks_like_manifest)
-            else:
-                rendered, problem = _check_yaml(path, rel, looks_like_manifest)
-            if problem:
-                return Built("failed", message=f"{problem}: fix the file")
-            if not rendered:
-                continue
-        parts.append(text if text.endswith("\n") or not text else text + "\n")
+            rendered, problem = _check(path, rel, raw)
+        if problem:
+            todo = " (one JSON object per file)" if name.endswith(".json") else ""
+            return Built("failed", message=f"{problem}: fix the file{todo}")
+        if rendered:
+            parts.append(text if text.endswith("\n") or not text else text + "\n")
     return Built("ok", "---\n".join(parts))

@@ -2,7 +2,8 @@
 
 Application files, kustomization files, ``.argocd-source*.yaml``, ``Chart.yaml``, plain
 directory manifests and rendered output are all read by
-:mod:`gitops_analysis.load.yaml_reader`, with its limits (tags, alias expansion, depth, size)
+:mod:`gitops_analysis.load.yaml_reader` (JSON manifests by
+:mod:`gitops_analysis.load.json_reader`), with its limits (tags, alias expansion, depth, size)
 and its per-document errors.
 
 The reader silences rapidyaml's own error printing by pointing file descriptor 2 at /dev/null
@@ -17,7 +18,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from gitops_analysis.load.yaml_reader import RawDocument, Remark, read_documents
+from gitops_analysis.load.json_reader import read_json
+from gitops_analysis.load.yaml_reader import RawDocument, Remark, read_documents, read_text
 
 STDERR = threading.Lock()
 
@@ -34,6 +36,16 @@ def read_yaml(path: str | Path, display: str) -> tuple[list[RawDocument], Remark
     return docs, problem
 
 
+def read_json_file(path: str | Path, display: str) -> tuple[list[RawDocument], Remark | None]:
+    """The one document of a JSON file (none when it is empty), as :func:`read_yaml`."""
+    try:
+        docs, _, problem = read_json(path, display)
+    except OSError as exc:
+        return [], Remark(display, 0, f"cannot be read ({exc.strerror or exc})",
+                          "check the file")
+    return docs, problem
+
+
 def read_single(path: str | Path, display: str) -> tuple[str, Any] | Remark:
     """(text, data) of a file that holds one YAML document (a kustomization, ``Chart.yaml``,
     ``.argocd-source.yaml``; data None when it holds none), or what is wrong with it."""
@@ -45,11 +57,9 @@ def read_single(path: str | Path, display: str) -> tuple[str, Any] | Remark:
                       "keep one document in the file")
     if docs and docs[0].error is not None:
         return docs[0].error
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:  # changed since it was parsed
-        return Remark(display, 0, f"cannot be read ({exc})", "check the file")
+    text = read_text(path, display)
+    if isinstance(text, Remark):
+        return text
     return text, docs[0].data if docs else None
 
 
