@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
+
 import pytest
+import yaml
 
 from conftest import application, write_dataset
-from gitops_analysis import NotADatasetError
-from gitops_analysis import load_dataset
+from gitops_analysis import InputError, NotADatasetError, load_dataset, load_live
 from gitops_analysis.core.schema import FRAMES
+from gitops_analysis.load.argocdcm import health_check_configured
+from gitops_analysis.load.cluster import load_cluster_api
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n{ns}data:\n  k: v\n"
 
@@ -188,3 +194,106 @@ def test_kubeflow_kinds_match_ground_truth(kubeflow_broken, ground_truth):
     for app, v in ground_truth["variants"]["broken"]["apps"].items():
         got = {k: int(n) for (a, k), n in counts.items() if a == app}
         assert got == v["kinds"], app
+
+
+# --- every other file the loader reads passes the same reader ---------------------------------
+
+ARGOCD_CM = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\ndata:\n"
+             "  resource.customizations: |\n{block}")
+HEALTH = "    argoproj.io/Application:\n      health.lua: |\n        return {}\n"
+
+
+def test_argocd_cm_is_read_with_the_readers_limits(tmp_path):
+    path = tmp_path / "argocd-cm.yaml"
+    path.write_text(ARGOCD_CM.format(block=HEALTH))
+    assert health_check_configured(path)
+    bomb = "    a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"    {c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    path.write_text(ARGOCD_CM.format(block=bomb + HEALTH))
+    start = time.perf_counter()
+    assert not health_check_configured(path)  # the block is refused, so nothing is configured
+    assert time.perf_counter() - start < 20
+    marker = tmp_path / "pwned"
+    cases = {
+        "deep": ("data: " + "[" * 200_000, r"argocd-cm\.yaml:1: nested more than 500 levels deep"),
+        "tag": (f"data: !!python/object/apply:os.system ['touch {marker}']\n",
+                r"argocd-cm\.yaml:1: YAML tag '[^']*python/object/apply:os\.system' is not "
+                r"allowed: remove the tag"),
+        "syntax": ("kind: ConfigMap\n  bad: indentation\n",
+                   r"argocd-cm\.yaml:2: YAML syntax error: mapping values are not allowed"),
+    }
+    for name, (text, message) in cases.items():
+        path.write_text(text)
+        with pytest.raises(InputError, match=message):
+            health_check_configured(path)
+    assert not marker.exists()
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)  # reading it would block forever
+    with pytest.raises(InputError, match=r"fifo\.yaml: not a regular file \(a named pipe\)"):
+        health_check_configured(fifo)
+
+
+def test_cluster_api_files_are_read_with_the_readers_guards(tmp_path):
+    fifo = tmp_path / "api.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"api\.txt: not a regular file \(a named pipe\)"):
+        load_cluster_api(fifo)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"NAME APIVERSION NAMESPACED KIND\nconfigmaps v1 true Config\xe9Map\n")
+    with pytest.raises(InputError) as exc:
+        load_cluster_api(latin)
+    assert (exc.value.file, exc.value.line) == (str(latin), 2)
+    assert "bytes that are not UTF-8" in exc.value.what
+    with pytest.raises(InputError, match="cannot be read"):
+        load_cluster_api(tmp_path / "missing.txt")
+
+
+def export(items: list) -> dict:
+    return {"apiVersion": "v1", "kind": "List", "items": items}
+
+
+def live_app(name: str) -> dict:
+    return yaml.safe_load(application(name)) | {"status": {"sync": {"status": "Synced"}}}
+
+
+def test_live_exports_are_read_with_the_readers_limits(tmp_path):
+    deep = tmp_path / "deep.json"
+    text = json.dumps(export([live_app("a")]), indent=1)
+    # 600 levels: Python's json reads them, the reader refuses them (its limit is 500)
+    deep.write_text(text.replace('"Synced"', "[" * 600 + "]" * 600))
+    with pytest.raises(InputError) as exc:
+        load_live(deep)
+    line = text.split("\n").index(next(s for s in text.split("\n") if '"Synced"' in s)) + 1
+    assert (exc.value.line, exc.value.what) == (line, "nested more than 500 levels deep")
+    deep.write_text("[" * 200_000)
+    with pytest.raises(InputError, match="nested more than 500 levels deep"):
+        load_live(deep)
+    huge = tmp_path / "huge.json"
+    huge.write_text(text.replace('"Synced"', "9" * 5000))  # more digits than Python converts
+    with pytest.raises(InputError, match="a value JSON cannot read"):
+        load_live(huge)
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("apiVersion: v1\nkind: List\nitems:\n- " + application("a").replace(
+        "\n", "\n  ") + "status:\n    l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"    l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 12)))
+    with pytest.raises(InputError, match=r"bomb\.yaml:1: YAML aliases would expand"):
+        load_live(bomb)
+
+
+def test_live_export_items_carry_their_lines(tmp_path):
+    apps = [live_app(n) for n in ("a", "b", "c")]
+    as_list = tmp_path / "list.yaml"  # argocd app list -o yaml: a top-level sequence
+    as_list.write_text(yaml.safe_dump(apps, sort_keys=False))
+    as_json = tmp_path / "list.json"
+    as_json.write_text(json.dumps(export(apps), indent=2))
+    for path in (as_list, as_json):
+        lines = path.read_text().split("\n")
+        live = load_live(path)
+        starts = list(live.live_apps["line"])  # apps a, b, c: in file order too
+        assert starts == sorted(set(starts)) and len(starts) == 3, (path, starts)
+        for name, first, end in zip("abc", starts, starts[1:] + [len(lines) + 1]):
+            assert lines[first - 1].lstrip(" -").startswith(("apiVersion:", "{")), \
+                (path, first)
+            item = "\n".join(lines[first - 1:end - 1])
+            names = {n for n in "abc" if f"name: {n}\n" in item or f'"name": "{n}"' in item}
+            assert names == {name}, (path, first, names)
