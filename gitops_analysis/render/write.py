@@ -55,8 +55,12 @@ class DatasetWriter:
     def __init__(self, out: Path) -> None:
         self.out = out
         self._created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(dir=out, prefix=".render-"))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            self.staging = Path(tempfile.mkdtemp(dir=out, prefix=".render-"))
+        except OSError as exc:
+            raise UsageError(f"cannot be written ({exc.strerror})", file=str(out),
+                             todo="choose a folder you can write to for --out") from None
         (self.staging / "apps").mkdir()
         (self.staging / "rendered").mkdir()
         self._results: dict[str, AppRender] = {}
