@@ -1,7 +1,17 @@
-"""Shared fixtures: the demo data in the project, and the team's real Kubeflow data beside it."""
+"""Shared fixtures: the demo data in the project, and the team's real Kubeflow data beside it.
+
+The team's data lives in ``../shared`` (the folder ``shared`` beside the project root). A test that
+needs it asks :func:`need_shared` (or the ``shared`` / ``kubeflow_root`` fixtures): where the
+folder is absent the test is skipped (a user's machine), except under ``CI=true``, where it
+fails, so that CI cannot go green by skipping the tests that matter.
+
+Wall-clock limits go through :func:`wall_clock_limit`, which makes them generous (times
+``GITOPS_ANALYSIS_TIME_FACTOR``, default 5) so a loaded CI machine does not fail them.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,13 +22,50 @@ SHARED = ROOT.parent / "shared"
 KUBEFLOW = SHARED / "data" / "kubeflow-26.03"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+TIME_FACTOR_ENV = "GITOPS_ANALYSIS_TIME_FACTOR"
+DEFAULT_TIME_FACTOR = 5.0
+
+
+def on_ci() -> bool:
+    """``CI=true`` (GitHub Actions, GitLab CI and most others set it; ``1`` is accepted too)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+def need_shared(path: Path, what: str) -> Path:
+    """``path`` (under ``../shared``) if it exists; otherwise skip the test, or fail it under CI."""
+    if path.exists():
+        return path
+    message = f"{what} is not beside the project ({path} is absent)"
+    if on_ci():
+        pytest.fail(f"{message}; CI=true, so it must be there: check out the team's shared folder "
+                    f"as {SHARED}", pytrace=False)
+    pytest.skip(f"{message}: a user's machine; it runs in CI")
+
+
+def wall_clock_limit(seconds: float, *, below: float | None = None) -> float:
+    """A generous wall-clock limit: ``seconds`` times ``GITOPS_ANALYSIS_TIME_FACTOR`` (default 5;
+    set it to 1 to check the real budget), never more than ``below`` when the check only means
+    something under a bound (a timeout must still cut a 30 s sleep)."""
+    raw = os.environ.get(TIME_FACTOR_ENV, "").strip()
+    try:
+        factor = float(raw) if raw else DEFAULT_TIME_FACTOR
+    except ValueError:
+        raise ValueError(f"{TIME_FACTOR_ENV}={raw!r} is not a number") from None
+    if not factor > 0:
+        raise ValueError(f"{TIME_FACTOR_ENV}={raw!r} must be above 0")
+    limit = seconds * factor
+    return min(limit, below) if below is not None else limit
+
 
 @pytest.fixture(scope="session")
-def kubeflow_root() -> Path:
-    if not (KUBEFLOW / "ground_truth.json").exists():
-        pytest.skip(f"the team's Kubeflow dataset is not beside the project ({KUBEFLOW} is "
-                    "absent: a user's machine); it runs in CI")
-    return KUBEFLOW
+def shared() -> Path:
+    """The team's shared folder ``../shared``."""
+    return need_shared(SHARED, "the team's shared folder")
+
+
+@pytest.fixture(scope="session")
+def kubeflow_root(shared) -> Path:
+    return need_shared(KUBEFLOW / "ground_truth.json", "the team's Kubeflow dataset").parent
 
 
 @pytest.fixture(scope="session")
@@ -90,8 +137,6 @@ def application(name: str, wave: str = "0", namespace: str = "team", *, options=
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """Tests never read or write the user's cache folder."""
-    import os
-
     old = os.environ.get("GITOPS_ANALYSIS_CACHE")
     os.environ["GITOPS_ANALYSIS_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     yield

@@ -8,11 +8,24 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from gitops_analysis.views.report import NOTEBOOKS
 
 EXE = str(Path(sys.executable).with_name("gitops-analysis"))
+
+
+def table(text: str, header: str) -> list[list[str]]:
+    """The rows (cells) of the markdown table whose header line is ``header``."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line == header]
+    assert len(starts) == 1, f"{len(starts)} tables with header {header!r}"
+    rows = []
+    for line in lines[starts[0] + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
 
 
 def report(dataset: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -63,14 +76,16 @@ def test_demo_incident_tells_the_story(demo_reports):
     assert "Namespace for default-install-config-4ct9bg6t8b /v1, Kind=ConfigMap is missing." in text
     assert "web-apps <- {AuthorizationPolicy CRD, DestinationRule CRD, VirtualService CRD, " \
            "namespace kubeflow} <- common-services: InvalidSpecError" in text
-    assert "| `trainer` | 3 | 24 | 4 | 1 |" in text and "| `spark` | 5 | 16 | 2 | 0 |" in text
+    shared = table(text, "| shared with | wave | shared keys | of them CRDs | renders differ |")
+    assert shared == [["`trainer`", "3", "24", "4", "1"], ["`spark`", "5", "16", "2", "0"]]
     assert "keeps the 114 of its 154 resources" in text
     # the generated kustomization, rendered for real from inside the notebook
     assert ("Real render of the new `common-services` kustomization: ok: renders 114 "
             "resources, exactly what common-services keeps.") in text
     assert "# - ../../applications/trainer   (dropped: owned by trainer)" in text
     assert "gitops-analysis check data/demo/broken --fail-on error" in text
-    assert "argocd app get common-services" in text and " web-apps spark; do argocd app get" in text and "kubectl get crd " in text
+    assert "argocd app get common-services" in text
+    assert " web-apps spark; do argocd app get" in text and "kubectl get crd " in text
     assert "/work/" not in text and str(ROOT) not in text
 
 
@@ -80,7 +95,7 @@ def test_unknown_app_fails_before_any_work(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_kubeflow_incident(kubeflow_root, tmp_path):
+def test_kubeflow_incident(kubeflow_root, ground_truth, tmp_path):
     broken = report(str(kubeflow_root / "broken"), tmp_path / "b")
     assert broken.returncode == 0, broken.stderr
     text = (tmp_path / "b" / "incident.md").read_text()
@@ -90,9 +105,18 @@ def test_kubeflow_incident(kubeflow_root, tmp_path):
     for kind in ("networking.istio.io/DestinationRule", "networking.istio.io/VirtualService",
                  "security.istio.io/AuthorizationPolicy"):
         assert kind in web
+    # each count in the row of its app, and as the team's ground truth counts it
+    pairs = ground_truth["summary"]["broken"]["sharedResourcesByAppPair"]
+    shared = {r[0]: r for r in table(text, "| shared with | wave | shared keys | of them CRDs | "
+                                           "renders differ |")}
+    takeover = {r[0]: r for r in table(text, "| owner after the fix | resources it takes over |")}
     for pair, n in (("kubeflow-pipelines", 133), ("kubeflow-kserve", 75),
                     ("kubeflow-trainer", 39), ("kubeflow-user-namespace", 1)):
-        assert f"| `{pair}` |" in text and f"| {n} |" in text
+        assert pairs[f"kubeflow-common-services + {pair}"] == n
+        assert shared[f"`{pair}`"][2] == str(n), shared[f"`{pair}`"]
+        assert takeover[f"`{pair}`"] == [f"`{pair}`", str(n)]
+    assert {k.strip("`") for k in shared} == {p.split(" + ")[1] for p in pairs}
+    assert shared["`kubeflow-trainer`"][4] == "1"  # the JobSet CRD renders differently
     assert "keeps the 261 of its 675 resources" in text
     assert "path: argocd/kubeflow-common-services  # was: example" in text
     fixed = report(str(kubeflow_root / "fixed"), tmp_path / "f")

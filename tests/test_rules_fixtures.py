@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from gitops_analysis.core.findings import chain_text
-
 from conftest import FIXTURES
-from gitops_analysis import load_dataset
-from gitops_analysis import run_rules
+
+from gitops_analysis import load_dataset, run_rules
+from gitops_analysis.core.findings import chain_text
 from gitops_analysis.rules import all_rules
 
 RULES_DIR = FIXTURES / "rules"
@@ -51,4 +49,12 @@ def test_argocd_cm_fixture_silences_app_health():
     cm = RULES_DIR / "app-health-missing" / "argocd-cm.yaml"
     assert health_check_configured(cm)
     ds = load_dataset(RULES_DIR / "app-health-missing" / "fail")
-    assert run_rules(ds, health_check_configured=True).empty
+    fired = run_rules(ds)
+    expect = json.loads((RULES_DIR / "app-health-missing" / "fail" / "expect.json").read_text())
+    assert (fired["slug"] == "app-health-missing").sum() == expect["count"] > 0
+    silenced = run_rules(ds, health_check_configured=True)
+    assert not (silenced["slug"] == "app-health-missing").any()
+    # only that rule goes quiet
+    rest = fired[fired["slug"] != "app-health-missing"]
+    assert sorted(zip(silenced["slug"], silenced["message"])) == \
+        sorted(zip(rest["slug"], rest["message"]))
