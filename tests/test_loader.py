@@ -108,7 +108,7 @@ def test_bad_documents_become_load_errors_and_nothing_is_lost(tmp_path):
     assert ds.load_errors.set_index("file").at["rendered/a-more/extra.yml", "app"] == "a-more"
     # every message names the file and line first
     for r, f, line in ds.load_errors[["reason", "file", "line"]].itertuples(index=False):
-        assert r.startswith(f"{f}:"), r
+        assert r.startswith(f"{f}:{line}: " if line else f"{f}: "), (r, line)
     item_err = ds.load_errors[ds.load_errors["item"] == 1]
     assert len(item_err) == 1 and "int scalar" in item_err["reason"].iloc[0]
 
@@ -222,7 +222,7 @@ def test_argocd_cm_is_read_with_the_readers_limits(tmp_path):
         "syntax": ("kind: ConfigMap\n  bad: indentation\n",
                    r"argocd-cm\.yaml:2: YAML syntax error: mapping values are not allowed"),
     }
-    for name, (text, message) in cases.items():
+    for text, message in cases.values():
         path.write_text(text)
         with pytest.raises(InputError, match=message):
             health_check_configured(path)

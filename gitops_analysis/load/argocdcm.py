@@ -9,14 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_analysis.core.errors import InputError
-from gitops_analysis.load.yaml_reader import Remark, parse_text, read_documents
+from gitops_analysis.load.yaml_reader import parse_text, read_documents
 
 HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
 _TODO = "pass the argocd-cm ConfigMap (kubectl get cm argocd-cm -n argocd -o yaml)"
-
-
-def _input_error(r: Remark) -> InputError:
-    return InputError(r.what, file=r.file, line=r.line or None, todo=r.todo)
 
 
 def health_check_configured(path: str | Path) -> bool:
@@ -32,10 +28,10 @@ def health_check_configured(path: str | Path) -> bool:
         raise InputError(f"cannot be read ({exc.strerror or exc})", file=display,
                          todo=_TODO) from None
     if problem:
-        raise _input_error(problem)
+        raise problem.input_error()
     for doc in docs:
         if doc.error:
-            raise _input_error(doc.error)
+            raise doc.error.input_error()
     for doc in docs:
         if not isinstance(doc.data, dict) or doc.data.get("kind") != "ConfigMap":
             continue

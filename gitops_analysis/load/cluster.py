@@ -21,7 +21,7 @@ def load_cluster_api(path: str | Path) -> dict[tuple[str, str], str]:
     display = str(path)
     text = read_text(path, display)
     if isinstance(text, Remark):
-        raise InputError(text.what, file=display, line=text.line, todo=text.todo)
+        raise text.input_error()
     lines = text.splitlines()
     if not lines or "NAMESPACED" not in lines[0] or "KIND" not in lines[0]:
         raise InputError("no NAME/APIVERSION/NAMESPACED/KIND header", file=display, line=1,

@@ -12,9 +12,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from gitops_analysis.load.yaml_reader import DocumentReader, RawDocument, Remark, iter_documents
-
-YAML_SUFFIXES = (".yaml", ".yml")
+from gitops_analysis.load.yaml_reader import (
+    YAML_SUFFIXES,
+    DocumentReader,
+    RawDocument,
+    Remark,
+    iter_documents,
+)
 
 #: why a path is not read: (what is wrong, what to do)
 Problem = tuple[str, str]

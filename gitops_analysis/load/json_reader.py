@@ -18,6 +18,7 @@ from typing import Any
 
 from gitops_analysis.load import yaml_limits as limits
 from gitops_analysis.load.yaml_reader import (
+    YAML_SUFFIXES,
     RawDocument,
     Remark,
     clip,
@@ -27,7 +28,6 @@ from gitops_analysis.load.yaml_reader import (
 from gitops_analysis.load.yaml_stream import open_regular
 
 JSON_SUFFIXES = (".json",)
-YAML_SUFFIXES = (".yaml", ".yml")
 _Result = tuple[list[RawDocument], list[Remark], Remark | None]
 _NON_BLANK = re.compile(r"[^ \t\r\n]")
 

@@ -19,12 +19,12 @@ Nothing is dropped silently: an Application without ``status`` is a ``live_apps`
 ``conditions`` row with ``known=False`` (and a warning). A file that cannot be read as an export
 (truncated JSON, a field of the wrong type, an item that is not an Application) raises
 :class:`~gitops_analysis.core.errors.InputError` with ``file:line: what is wrong: what to do``.
-The file is read by the one hardened reader (:func:`~gitops_analysis.load.json_reader.
-read_json_or_yaml`), with its limits (size, depth, YAML tags and aliases): nothing in the input
-is executed, and each Application keeps the line it starts on. The frames are described in
-:mod:`gitops_analysis.load.live_frames`; ``import-live`` is :mod:`gitops_analysis.live.import_live`.
+The file is read by the one hardened reader
+(:func:`~gitops_analysis.load.json_reader.read_json_or_yaml`), with its limits (size, depth,
+YAML tags and aliases): nothing in the input is executed, and each Application keeps the line
+it starts on. The frames are described in :mod:`gitops_analysis.load.live_frames`;
+``import-live`` is :mod:`gitops_analysis.live.import_live`.
 """
-
 
 from __future__ import annotations
 
@@ -46,7 +46,6 @@ from gitops_analysis.load.live_frames import (
     conform_live,
     live_frames_markdown,
 )
-from gitops_analysis.load.yaml_reader import Remark
 
 __all__ = ["ARGOCD_CONDITION_TYPES", "EXPORT_SUFFIXES", "LIVE_FRAMES", "LiveState", "load_live",
            "load_live_dir", "live_frames_markdown"]
@@ -92,11 +91,6 @@ def _show(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-
-def _problem(r: Remark) -> InputError:
-    return InputError(r.what, file=r.file, line=r.line or None, todo=r.todo)
-
-
 def _read_export(path: Path, display: str, warnings: list[str]) -> list[tuple[int, int, Any]]:
     """The Application objects of an export: (position, line, object), in file order."""
     try:
@@ -114,14 +108,14 @@ def _read_export(path: Path, display: str, warnings: list[str]) -> list[tuple[in
         raise InputError(f"cannot be read ({exc.strerror or exc})", file=display,
                          todo=TODO_EXPORT) from exc
     if problem:
-        raise _problem(problem)
+        raise problem.input_error()
     warnings.extend(w.message for w in file_warnings)
     if not docs:
         raise InputError("empty file (no document in it)", file=display, todo=TODO_EXPORT)
     out: list[tuple[int, int, Any]] = []
     for doc in docs:
         if doc.error:
-            raise _problem(doc.error)
+            raise doc.error.input_error()
         warnings.extend(w.message for w in doc.warnings)
         items = _items_of(doc.data, display, doc.line)
         lines = doc.item_lines if _is_list(doc.data) else None

@@ -51,7 +51,7 @@ def read_render_status(root: Path) -> dict[str, Any]:
     docs, _, problem = read_json(path, RENDER_STATUS, todo=_RERENDER)
     problem = problem or (docs[0].error if docs else None)
     if problem:
-        raise InputError(problem.what, file=RENDER_STATUS, line=problem.line, todo=_RERENDER)
+        raise problem.input_error(_RERENDER)
     data = docs[0].data if docs else None
     apps = data.get("apps", data) if isinstance(data, dict) else None
     if not isinstance(apps, dict):

@@ -29,10 +29,12 @@ from typing import Any
 
 import yaml
 
+from gitops_analysis.core.errors import InputError
 from gitops_analysis.load import yaml_limits as limits
 from gitops_analysis.load import yaml_stream as stream
 from gitops_analysis.load.yaml_fast import fast_load
 
+YAML_SUFFIXES = (".yaml", ".yml")
 #: parse plain documents with rapidyaml (see yaml_fast); False: PyYAML for every document
 FAST_PATH = True
 _C_LOADER = limits.SAFE_LOADER is not yaml.SafeLoader
@@ -57,6 +59,11 @@ class Remark:
 
     def __str__(self) -> str:
         return self.message
+
+    def input_error(self, todo: str | None = None) -> InputError:
+        """The remark as the error a command stops with (``todo`` replaces what to do)."""
+        return InputError(self.what, file=self.file, line=self.line or None,
+                          todo=todo or self.todo)
 
 
 @dataclass
