@@ -208,6 +208,13 @@ def test_load_live_reads_every_app_and_its_status(live, broken):
             "sync_options", "automated", "source_count", "source_paths"]
     pd.testing.assert_frame_equal(live.apps[cols], broken.apps[cols])
     apps = live.apps.set_index("name")
+    # data/demo/README.md: waves and destinations
+    assert dict(apps["wave"]) == {"common-services": 0, "jupyter": 2, "katib": 2, "kserve": 3,
+                                  "pipelines": 2, "profiles": 1, "spark": 5, "tensorboard": 3,
+                                  "trainer": 3, "web-apps": 4}
+    assert dict(apps["destination_namespace"]) == {
+        a: "" if a == "common-services" else "kubeflow-system" if a == "trainer" else "kubeflow"
+        for a in APPS}
     assert apps.loc["common-services", "destination_namespace"] == ""
     assert apps.loc["web-apps", "source_count"] == 3
     assert len(live.sources) == 12
