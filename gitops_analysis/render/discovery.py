@@ -25,7 +25,7 @@ import yaml
 from gitops_analysis.core.errors import InputError
 from gitops_analysis.core.names import APP_NAME_RULE, valid_app_name
 from gitops_analysis.core.paths import inside
-from gitops_analysis.load.yaml_reader import RawDocument, Remark
+from gitops_analysis.load.yaml_reader import RawDocument
 from gitops_analysis.render.reading import mapping, read_yaml
 
 MAX_APP_FILE_BYTES = 16 << 20
@@ -56,11 +56,6 @@ def _is_application(data: Any) -> bool:
         isinstance(data.get("apiVersion"), str) and data["apiVersion"].startswith("argoproj.io/")
 
 
-def _input_error(problem: Remark) -> InputError:
-    return InputError(problem.what, file=problem.file, line=problem.line or None,
-                      todo=problem.todo)
-
-
 def _document_text(data: dict[str, Any]) -> bytes | None:
     """One Application written out on its own; None when it nests too deep to write."""
     try:
@@ -76,7 +71,7 @@ def _applications(docs: list[RawDocument], display: str, *, strict: bool,
     for doc in docs:
         if doc.error is not None:
             if strict:
-                raise _input_error(doc.error)
+                raise doc.error.input_error()
             continue
         if not _is_application(doc.data):
             continue
@@ -114,7 +109,7 @@ def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn) -> lis
     docs, problem = read_yaml(path, display)
     if problem is not None:
         if strict:
-            raise _input_error(problem)
+            raise problem.input_error()
         return []
     apps = _applications(docs, display, strict=strict, warn=warn)
     sole = len(apps) == 1 and sum(d.error is not None or d.data is not None for d in docs) == 1
