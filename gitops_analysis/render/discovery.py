@@ -25,7 +25,7 @@ import yaml
 from gitops_analysis.core.errors import InputError
 from gitops_analysis.core.names import APP_NAME_RULE, valid_app_name
 from gitops_analysis.core.paths import inside
-from gitops_analysis.load.yaml_reader import RawDocument
+from gitops_analysis.load.yaml_reader import YAML_SUFFIXES, RawDocument
 from gitops_analysis.render.reading import mapping, read_yaml
 
 MAX_APP_FILE_BYTES = 16 << 20
@@ -134,7 +134,7 @@ def _yaml_files(folder: Path, root_real: str | None = None) -> list[Path]:
     for d, dirs, files in os.walk(folder):
         dirs[:] = sorted(x for x in dirs if x != ".git" and not os.path.islink(os.path.join(d, x)))
         for f in sorted(files):
-            if not f.endswith((".yaml", ".yml")):
+            if not f.endswith(YAML_SUFFIXES):
                 continue
             p = Path(d) / f
             if root_real and p.is_symlink() and not inside(os.path.realpath(p), root_real):

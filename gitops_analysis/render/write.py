@@ -16,6 +16,7 @@ from types import TracebackType
 
 from gitops_analysis.core.errors import UsageError
 from gitops_analysis.core.paths import inside
+from gitops_analysis.load.yaml_reader import YAML_SUFFIXES
 from gitops_analysis.render.discovery import AppInput
 from gitops_analysis.render.results import AppRender
 
@@ -38,7 +39,7 @@ def check_out(out: Path, repo_real: str) -> None:
             raise UsageError(f"{part} is not a folder", file=str(p), todo=_TODO)
         for d, _, files in os.walk(p):
             for f in files:
-                if not f.endswith((".yaml", ".yml")) or os.path.islink(os.path.join(d, f)):
+                if not f.endswith(YAML_SUFFIXES) or os.path.islink(os.path.join(d, f)):
                     raise UsageError("holds files that are not YAML: refused to replace it",
                                      file=os.path.join(d, f), todo=_TODO)
     if (out / "render-status.json").is_dir():
