@@ -27,14 +27,7 @@ from gitops_analysis.core.messages import (
     webhook_service_not_found,
 )
 from gitops_analysis.live.import_live import application_manifest, import_live
-from gitops_analysis.live.reconcile import (
-    REASONS,
-    ReconcileResult,
-    reconcile,
-    reconcile_json,
-    reconcile_markdown,
-    reconcile_text,
-)
+from gitops_analysis.live.reconcile import REASONS, ReconcileResult, reconcile
 from gitops_analysis.load.live_export import (
     ARGOCD_CONDITION_TYPES,
     LIVE_FRAMES,
@@ -43,6 +36,7 @@ from gitops_analysis.load.live_export import (
     load_live_dir,
 )
 from gitops_analysis.load.live_frames import live_frames_markdown
+from gitops_analysis.views.reconcile import reconcile_json, reconcile_markdown, reconcile_text
 
 LIVE = FIXTURES / "live"
 EXPORT = LIVE / "demo-broken.json"

@@ -60,9 +60,10 @@ def cmd_import_live(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from gitops_analysis.live.reconcile import reconcile, reconcile_json, reconcile_text
+    from gitops_analysis.live.reconcile import reconcile
     from gitops_analysis.load.live_export import load_live, load_live_dir
     from gitops_analysis.rules import run_rules
+    from gitops_analysis.views.reconcile import reconcile_json, reconcile_text
 
     ds = load(args)
     live = load_live(args.live) if args.live else load_live_dir(args.dataset)

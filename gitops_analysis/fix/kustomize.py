@@ -19,7 +19,8 @@ import yaml
 
 from gitops_analysis.analysis.origins import resource_origins
 from gitops_analysis.analysis.overlap import KEY
-from gitops_analysis.fix.patches import KUSTOMIZATION_NAMES, app_patch
+from gitops_analysis.fix.patches import app_patch
+from gitops_analysis.render.kustomization import KUSTOMIZATION_FILES
 from gitops_analysis.render.kustomize import kustomize_build
 
 # fields of a kustomization that hold paths relative to it
@@ -31,7 +32,7 @@ _HASH_SUFFIX = re.compile(r"-[a-z0-9]{10}$")
 
 
 def _find_kustomization(folder: Path) -> Path | None:
-    for name in KUSTOMIZATION_NAMES:
+    for name in KUSTOMIZATION_FILES:
         if (folder / name).is_file():
             return folder / name
     return None

@@ -17,7 +17,6 @@ HEALTH_SNIPPET = """resource.customizations.health.argoproj.io_Application: |
   return hs
 """
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 def app_patch(ds, app: str, new_path: str) -> str:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from gitops_analysis.core.paths import inside
 from gitops_analysis.load.yaml_reader import (
     YAML_SUFFIXES,
     DocumentReader,
@@ -107,22 +108,10 @@ def link_problem(real_root: str, path: Path) -> Problem | None:
                 "refused; remove the link or restore its target")
     except RuntimeError:  # a loop, on Pythons whose realpath raises it
         return _LOOP
-    if not _inside_real(real_root, target):
+    if not inside(target, real_root):
         return ("symbolic link that leaves the dataset",
                 "refused; copy the file into the dataset")
     return None
-
-
-def _inside_real(real_root: str, real_path: str) -> bool:
-    return real_path == real_root or real_path.startswith(real_root.rstrip(os.sep) + os.sep)
-
-
-def _inside(root: Path, path: Path) -> bool:
-    """Whether ``path``, links resolved, is inside ``root``."""
-    try:
-        return _inside_real(os.path.realpath(root), os.path.realpath(path, strict=True))
-    except (OSError, RuntimeError):
-        return False
 
 
 def printable(name: str) -> str:

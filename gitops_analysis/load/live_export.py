@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ import pandas as pd
 
 from gitops_analysis.core import schema
 from gitops_analysis.core.errors import InputError
+from gitops_analysis.core.names import valid_app_name
 from gitops_analysis.load.applications import AppRecord, parse_application
 from gitops_analysis.load.json_reader import read_json_or_yaml
 from gitops_analysis.load.live_frames import (
@@ -227,7 +227,6 @@ class _Fields:
         return value
 
 
-_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 
 
 def _application(item: Any, index: int, line: int, display: str) -> tuple[AppRecord, dict]:
@@ -252,7 +251,7 @@ def _application(item: Any, index: int, line: int, display: str) -> tuple[AppRec
     if isinstance(rec, str):
         raise InputError(rec)
     name = rec.row["name"]
-    if not _NAME.fullmatch(name) or len(name) > 253:
+    if not valid_app_name(name):
         raise InputError(f"Application name {_show(name)} is not a Kubernetes object name",
                          file=display, line=line, todo=TODO_EXPORT)
     return rec, item

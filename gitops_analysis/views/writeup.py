@@ -68,7 +68,8 @@ def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = No
     for section in (ctx.solution, ctx.validation, ctx.monitoring, ctx.files):
         lines += section() + [""]
     if getattr(ds, "live", None) is not None:  # an Argo CD export beside the dataset
-        from gitops_analysis.live.reconcile import reconcile, reconcile_markdown
+        from gitops_analysis.live.reconcile import reconcile
+        from gitops_analysis.views.reconcile import reconcile_markdown
 
         lines += [reconcile_markdown(reconcile(ds, findings, ds.live)).rstrip(), ""]
     return "\n".join(lines).rstrip() + "\n"
