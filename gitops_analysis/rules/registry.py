@@ -41,6 +41,10 @@ class Context:
     coverage: Coverage
     health_check_configured: bool = False
     findings: pd.DataFrame | None = None
+    # AppProjects from outside the dataset (--projects FILE; load.projects.read_projects_file)
+    projects: tuple = ()
+    # argocd-cm as read by load.argocdcm.read_settings; None: no argocd-cm given (defaults)
+    settings: Any = None
 
 
 _RULES: dict[str, Rule] = {}
@@ -112,15 +116,18 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_rules(dataset, *, health_check_configured: bool = False,
-              select: list[str] | None = None) -> pd.DataFrame:
+              select: list[str] | None = None, projects: tuple = (),
+              settings: Any = None) -> pd.DataFrame:
     """Run every registered rule (stage 1, then the cascade) and return one sorted frame.
 
     After each stage, findings whose cause an app that was not fully analysed could supply are
     made unproven (:mod:`gitops_analysis.rules.unproven`), so the cascade starts only from
-    certain errors."""
+    certain errors. ``projects``: AppProjects that live outside the dataset; ``settings``:
+    argocd-cm (tracking method, resource exclusions), Argo CD's defaults when None."""
     cov = coverage(dataset)
     ctx = Context(dataset=dataset, needs=needs(dataset), coverage=cov,
-                  health_check_configured=health_check_configured)
+                  health_check_configured=health_check_configured,
+                  projects=tuple(projects), settings=settings)
     found: list[Finding] = []
     for stage in (1, 2):
         if stage == 2:
