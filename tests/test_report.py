@@ -1,14 +1,20 @@
-"""`gitops-analysis report`: four executed notebooks, their HTML and incident.md, deterministic."""
+"""`gitops-analysis report`: four executed notebooks, their HTML and incident.md, deterministic;
+the figures in the notebooks and embedded in the pages; one analysis; a quiet terminal."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import DEMO, ROOT
+from test_html import check_page
 
 from gitops_analysis.views.report import NOTEBOOKS
 
@@ -29,9 +35,36 @@ def table(text: str, header: str) -> list[list[str]]:
 
 
 def report(dataset: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    # no MPLBACKEND: the notebooks' kernels keep their inline backend, the CLI needs none
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     return subprocess.run([EXE, "report", dataset, "--out", str(out), *extra], cwd=ROOT,
-                          capture_output=True, text=True, check=False,
-                          env={**os.environ, "MPLBACKEND": "Agg"})
+                          capture_output=True, text=True, check=False, env=env)
+
+
+def outputs(path: Path, source: str) -> list[dict]:
+    """The outputs of the cells whose code holds ``source``."""
+    book = json.loads(path.read_text())
+    return [o for c in book["cells"] if c["cell_type"] == "code"
+            and source in "".join(c["source"]) for o in c["outputs"]]
+
+
+def check_figures(out: Path, incident: bool = True) -> None:
+    """The overlap matrix and the wave graph are images in the notebooks and on their pages;
+    every page passes check_page (nothing from the network, images embedded)."""
+    for name, cell in (("02-overlap-matrix", "nb.plot_overlap(ctx)"),
+                       ("03-wave-graph", "nb.plot_wave_graph(ctx)"),
+                       ("04-incident-writeup", "nb.show_incident(ctx)")):
+        if name.startswith("04") and not incident:
+            continue
+        shown = outputs(out / f"{name}.ipynb", cell)
+        assert len([o for o in shown if "image/png" in o.get("data", {})]) == 1, name
+        assert "<Axes" not in json.dumps(shown), name
+        assert len(check_page(out / f"{name}.html").images) == 1, name
+    for name in NOTEBOOKS:
+        check_page(out / f"{name}.html")
+        # the values used are shown once: the cell of defaults is left out
+        text = (out / f"{name}.html").read_text()
+        assert "celltag_injected-parameters" in text and "celltag_parameters" not in text
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +85,60 @@ def test_report_writes_every_file(demo_reports):
     for name in ("incident.md", "wave-graph.png", "overlap-matrix.png", "check.json",
                  "fix/fix.md"):
         assert (out / name).stat().st_size > 0
+
+
+def test_figures_are_in_the_notebooks_and_their_pages(demo_reports):
+    out, _, _ = demo_reports
+    check_figures(out)
+    # the PNG beside the notebook is the image in it
+    png = [o for o in outputs(out / "03-wave-graph.ipynb", "nb.plot_wave_graph(ctx)")
+           if "image/png" in o.get("data", {})][0]["data"]["image/png"]
+    assert base64.b64decode(png) == (out / "wave-graph.png").read_bytes()
+
+
+def test_one_analysis_and_no_machine_path(demo_reports):
+    out, _, _ = demo_reports
+    # the kernels ran in the report folder, where data/demo/broken does not exist: every
+    # notebook read the analysis report made, none loaded the dataset again
+    assert not (out / "data" / "demo" / "broken").exists()
+    assert "40 resource keys in two or more apps" in json.dumps(
+        outputs(out / "02-overlap-matrix.ipynb", "overlap_summary"))
+    for name in NOTEBOOKS:
+        params = json.loads((out / f"{name}.ipynb").read_text())["metadata"]["papermill"]
+        assert params["parameters"]["output_dir"] == "."
+        assert params["parameters"]["analysis"] == "analysis.pickle"
+    assert not (out / "analysis.pickle").exists()
+    for path in out.rglob("*"):
+        if path.suffix in (".ipynb", ".html", ".md", ".json", ".txt", ".sarif", ".yaml"):
+            text = path.read_text()
+            assert str(out) not in text and str(ROOT) not in text, path
+
+
+def test_the_terminal_shows_progress_only(demo_reports):
+    # no "Kernel is running over TCP without encryption", no "KeyboardInterrupt caught"
+    for proc in demo_reports[2]:
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 5, proc.stderr
+        for i, (line, name) in enumerate(zip(lines, NOTEBOOKS), start=1):
+            assert re.fullmatch(rf"\[{i}/4\] {name} \.\.\. ok \(\d+\.\d s\)", line), line
+        assert lines[4].startswith("report: ")
+        assert proc.stdout.count("\n") == 1  # the summary line
+
+
+def test_notebooks_read_a_saved_analysis_without_the_dataset(tmp_path):
+    from gitops_analysis.views import notebook as nb
+
+    ctx = nb.prepare(str(DEMO / "broken"))
+    saved = nb.save_analysis(ctx, tmp_path / nb.ANALYSIS_FILE)
+    again = nb.prepare(str(tmp_path / "no-such-dataset"), analysis=str(saved))
+    assert again.app == "common-services" and again.label == str(DEMO / "broken")
+    assert again.findings.equals(ctx.findings) and again.overlap is not None
+    assert again.fix is not None  # the fix (and its render) is made once, by report
+    # a file that is not an analysis is refused before any object is built from it
+    bad = tmp_path / "bad.pickle"
+    bad.write_bytes(pickle.dumps({"format": "x", "context": os.system}))
+    with pytest.raises(pickle.UnpicklingError, match="system is not part of an analysis"):
+        nb.load_analysis(bad)
 
 
 def test_report_is_deterministic(demo_reports):
@@ -119,6 +206,8 @@ def test_kubeflow_incident(kubeflow_root, ground_truth, tmp_path):
     assert shared["`kubeflow-trainer`"][4] == "1"  # the JobSet CRD renders differently
     assert "keeps the 261 of its 675 resources" in text
     assert "path: argocd/kubeflow-common-services  # was: example" in text
+    check_figures(tmp_path / "b")
     fixed = report(str(kubeflow_root / "fixed"), tmp_path / "f")
     assert fixed.returncode == 0, fixed.stderr
     assert (tmp_path / "f" / "incident.md").read_text().startswith("# No incident in fixed")
+    check_figures(tmp_path / "f", incident=False)

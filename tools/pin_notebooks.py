@@ -12,13 +12,17 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from gitops_analysis.views.report import kernel_manager_class
+
 HERE = Path(__file__).resolve().parents[1] / "gitops_analysis" / "notebooks"
 PIN = "nbval-check-output"
 
 
 def pin(path: Path) -> None:
     book = nbformat.read(path, as_version=4)
+    # the report's kernel manager: IPC sockets, no interrupt on shutdown (no kernel warnings)
     NotebookClient(book, kernel_name="python3", timeout=600,
+                   kernel_manager_class=kernel_manager_class(),
                    resources={"metadata": {"path": str(HERE)}}).execute()
     for number, cell in enumerate(book.cells, start=1):
         if cell.cell_type != "code":

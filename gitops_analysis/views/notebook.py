@@ -1,13 +1,22 @@
 """What the notebooks call: one function per cell, so the notebooks stay a few lines each.
 
-Every function takes the context made by :func:`prepare`, returns a frame, a string or an
-axes, and writes a file only when the notebook was given an ``output_dir``.
+Every function takes the context made by :func:`prepare` and returns a string, a
+:class:`~gitops_analysis.views.html.Table` (``.frame`` is the data) or a
+:class:`~gitops_analysis.views.html.FigureOutput` (``.ax``, ``.figure``); it writes a file only
+when the notebook was given an ``output_dir``.
+
+One analysis per report: ``report`` runs :func:`prepare` once, completes it (overlap, fix) and
+writes it with :func:`save_analysis`; each notebook gets its path as the ``analysis`` parameter
+and loads it. A notebook run alone (JupyterLab, nbval) computes it from ``dataset``.
 """
 
 from __future__ import annotations
 
+import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -20,7 +29,11 @@ from gitops_analysis.load.argocdcm import health_check_configured
 from gitops_analysis.load.dataset import Dataset, load_dataset
 from gitops_analysis.rules import run_rules
 from gitops_analysis.views import formats, plots
+from gitops_analysis.views.html import FigureOutput, Table
 from gitops_analysis.views.writeup import choose_root, has_incident, incident_markdown
+
+ANALYSIS_FILE = "analysis.pickle"
+_FORMAT = "gitops-analysis notebook context 1"
 
 
 @dataclass
@@ -32,14 +45,17 @@ class NotebookContext:
     app: str | None
     output_dir: Path | None
     repo: str = ""
+    overlap: tuple[pd.DataFrame, pd.DataFrame] | None = None  # shared keys, pairs
+    fix: tuple[Any, Any] | None = None  # plan, proof
 
 
 def validate_parameters(dataset: str, *, app: str = "", output_dir: str = "",
-                        cluster_api: str = "", argocd_cm: str = "", repo: str = "") -> None:
+                        cluster_api: str = "", argocd_cm: str = "", repo: str = "",
+                        analysis: str = "") -> None:
     """Check every parameter before any work; nothing here is ever run by a shell."""
     for name, value in (("dataset", dataset), ("app", app), ("output_dir", output_dir),
                         ("cluster_api", cluster_api), ("argocd_cm", argocd_cm),
-                        ("repo", repo)):
+                        ("repo", repo), ("analysis", analysis)):
         if not isinstance(value, str):
             raise UsageError(f"parameter {name} is a {type(value).__name__}, not a string",
                              todo="pass a string (\"\" for none)")
@@ -55,21 +71,74 @@ def validate_parameters(dataset: str, *, app: str = "", output_dir: str = "",
 
 
 def prepare(dataset: str, *, app: str = "", output_dir: str = "", cluster_api: str = "",
-            argocd_cm: str = "", repo: str = "") -> NotebookContext:
+            argocd_cm: str = "", repo: str = "", analysis: str = "") -> NotebookContext:
+    """The analysis of ``dataset``; loaded from ``analysis`` (a file :func:`save_analysis`
+    wrote) when that file exists, computed otherwise."""
+    if isinstance(analysis, str) and analysis and Path(analysis).is_file():
+        if not isinstance(output_dir, str):
+            raise UsageError("parameter output_dir is not a string", todo="pass a string")
+        ctx = load_analysis(analysis)
+        if app and app in ctx.graph:
+            ctx.app = app
+        ctx.output_dir = _folder(output_dir)
+        return ctx
     validate_parameters(dataset, app=app, output_dir=output_dir, cluster_api=cluster_api,
-                        argocd_cm=argocd_cm, repo=repo)
+                        argocd_cm=argocd_cm, repo=repo, analysis=analysis)
     ds = load_dataset(dataset, cluster_api=cluster_api or None)
-    if app and app not in set(ds.apps["name"]):
+    if app and app not in set(ds.apps["app"]):
         raise UsageError(f"no app named {app!r} in the dataset", file=dataset,
-                         todo="pick one of: " + ", ".join(ds.apps["name"]))
+                         todo="pick one of: " + ", ".join(ds.apps["app"]))
     configured = health_check_configured(argocd_cm) if argocd_cm else False
     findings = run_rules(ds, health_check_configured=configured)
     graph = wave_graph(ds, findings)
     chosen = app or choose_root(findings, graph)
+    return NotebookContext(dataset, ds, findings, graph, chosen, _folder(output_dir), repo)
+
+
+def _folder(output_dir: str) -> Path | None:
     out = Path(output_dir) if output_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    return NotebookContext(dataset, ds, findings, graph, chosen, out, repo)
+    return out
+
+
+def save_analysis(ctx: NotebookContext, path: Path) -> Path:
+    """Complete the analysis (overlap, and the fix when there is an incident) and write it for
+    the notebooks of one report. A pickle: load only a file this package wrote."""
+    _keys(ctx)
+    if has_incident(ctx.findings):
+        _fix(ctx)
+    kept = NotebookContext(ctx.label, ctx.ds, ctx.findings, ctx.graph, ctx.app, None,
+                           ctx.repo, ctx.overlap, ctx.fix)
+    with open(path, "wb") as fh:
+        pickle.dump({"format": _FORMAT, "context": kept}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+class _Unpickler(pickle.Unpickler):
+    """Only the classes an analysis holds: frames, arrays, graphs, this package's records."""
+
+    _MODULES = ("gitops_analysis.", "pandas.", "numpy.", "networkx.", "collections",
+                "datetime", "pathlib", "copyreg", "_codecs", "builtins", "functools", "enum")
+    _BUILTINS = {"dict", "list", "set", "frozenset", "tuple", "str", "int", "float", "bool",
+                 "bytes", "bytearray", "complex", "slice", "range", "object", "getattr"}
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = module.startswith(self._MODULES) or module in {m.rstrip(".")
+                                                                  for m in self._MODULES}
+        if not allowed or (module == "builtins" and name not in self._BUILTINS) or \
+                (module == "functools" and name != "partial"):
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of an analysis")
+        return super().find_class(module, name)
+
+
+def load_analysis(path: str | Path) -> NotebookContext:
+    with open(path, "rb") as fh:
+        data = _Unpickler(fh).load()
+    if not isinstance(data, dict) or data.get("format") != _FORMAT:
+        raise UsageError("not an analysis written by this version of gitops-analysis",
+                         file=str(path), todo="pass analysis=\"\" to compute it")
+    return data["context"]
 
 
 # -- 01 inventory ----------------------------------------------------------------------------
@@ -82,33 +151,35 @@ def accounting_text(ctx: NotebookContext) -> str:
             f"{len(ctx.ds.warnings)} warnings")
 
 
-def apps_table(ctx: NotebookContext) -> pd.DataFrame:
+def apps_table(ctx: NotebookContext) -> Table:
     cols = ["name", "wave", "destination_namespace", "source_type", "render_status",
             "resources"]
-    return ctx.ds.apps[cols].sort_values(["wave", "name"]).reset_index(drop=True)
+    return Table(ctx.ds.apps[cols].sort_values(["wave", "name"]), "The dataset has no app.")
 
 
-def kinds_table(ctx: NotebookContext, top: int = 25) -> pd.DataFrame:
+def kinds_table(ctx: NotebookContext, top: int = 25) -> Table:
     res = ctx.ds.resources
     kind = res["group"].where(res["group"] == "", res["group"] + "/") + res["kind"].astype(str)
     table = pd.crosstab(kind.rename("kind"), res["app"])
     table = table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-    return table.head(top)
+    table.columns.name = None
+    return Table(table.head(top).reset_index(), "No resource was read.")
 
 
-def problems_table(ctx: NotebookContext) -> pd.DataFrame:
+def problems_table(ctx: NotebookContext) -> Table:
     errs = ctx.ds.load_errors.assign(type="load error")[["type", "reason"]]
     warns = ctx.ds.warnings.assign(type="warning")[["type", "reason"]]
-    return pd.concat([errs, warns], ignore_index=True)
+    return Table(pd.concat([errs, warns], ignore_index=True),
+                 "No load error and no warning: every document was read.")
 
 
 # -- 02 overlap ------------------------------------------------------------------------------
 
-def _keys(ctx):
-    if not hasattr(ctx, "_keys"):
-        ctx._keys = overlap.shared_keys(ctx.ds)
-        ctx._pairs = overlap.overlap_pairs(ctx.ds, ctx._keys)
-    return ctx._keys, ctx._pairs
+def _keys(ctx: NotebookContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if ctx.overlap is None:
+        keys = overlap.shared_keys(ctx.ds)
+        ctx.overlap = (keys, overlap.overlap_pairs(ctx.ds, keys))
+    return ctx.overlap
 
 
 def overlap_summary(ctx: NotebookContext) -> str:
@@ -120,36 +191,58 @@ def overlap_summary(ctx: NotebookContext) -> str:
             f"{len(pairs)} app pairs")
 
 
-def plot_overlap(ctx: NotebookContext):
-    import matplotlib.pyplot as plt
+def _figure(figsize: tuple[float, float], *, fill: bool = False):
+    """A figure of its own (no pyplot: nothing global, nothing shown twice) and its axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, (fig.add_axes((0.0, 0.0, 1.0, 1.0)) if fill else fig.add_subplot())
+
+
+def figure_size_for(n_apps: int) -> tuple[float, float]:
+    """The overlap matrix: a square-ish size that keeps labels readable from 5 to 150 apps."""
+    side = min(max(6.0, (0.32 if n_apps <= 20 else 0.22 if n_apps <= 40 else 0.16) * n_apps
+                   + 3.0), 40.0)
+    return side, side * 0.9
+
+
+def plot_overlap(ctx: NotebookContext) -> FigureOutput:
     _, pairs = _keys(ctx)
     only_shared = len(ctx.ds.apps) > 40
     matrix = overlap.overlap_matrix(ctx.ds, pairs, only_shared=only_shared)
-    fig, ax = plt.subplots(figsize=plots.figure_size_for(len(matrix)))
-    waves = dict(zip(ctx.ds.apps["name"], ctx.ds.apps["wave"]))
-    title = "Resources deployed by both apps" + (" (apps that share something)"
-                                                 if only_shared else "")
-    plots.plot_overlap_matrix(matrix, ax, waves=waves, title=title)
+    differing = pd.DataFrame(0, index=matrix.index, columns=matrix.columns)
+    for a, b, n in pairs[["app_a", "app_b", "differing"]].itertuples(index=False):
+        if a in differing.index and b in differing.index:
+            differing.at[a, b] = differing.at[b, a] = n
+    fig, ax = _figure(figure_size_for(len(matrix)))
+    waves = dict(zip(ctx.ds.apps["app"], ctx.ds.apps["wave"]))
+    title = ("No two apps deploy the same resource" if pairs.empty else
+             "Resources deployed by both apps" + (" (apps that share something)"
+                                                  if only_shared else ""))
+    plots.plot_overlap_matrix(matrix, ax, waves=waves, differing=differing, title=title)
     fig.tight_layout()
-    _save(ctx, fig, "overlap-matrix.png")
-    return ax
+    out = FigureOutput(fig, ax, "overlap matrix")
+    _save(ctx, out, "overlap-matrix.png")
+    return out
 
 
-def overlap_pairs_table(ctx: NotebookContext) -> pd.DataFrame:
+def overlap_pairs_table(ctx: NotebookContext) -> Table:
     _, pairs = _keys(ctx)
-    return pairs.sort_values(["shared", "app_a", "app_b"], ascending=[False, True, True]) \
-        .reset_index(drop=True)
+    return Table(pairs.sort_values(["shared", "app_a", "app_b"], ascending=[False, True, True]),
+                 "No two apps deploy the same resource.")
 
 
-def overlap_kinds_table(ctx: NotebookContext) -> pd.DataFrame:
+def overlap_kinds_table(ctx: NotebookContext) -> Table:
     keys, _ = _keys(ctx)
-    return overlap.shared_by_kind(keys)
+    return Table(overlap.shared_by_kind(keys), "No resource is deployed by two apps.")
 
 
-def differing_table(ctx: NotebookContext) -> pd.DataFrame:
+def differing_table(ctx: NotebookContext) -> Table:
     keys, _ = _keys(ctx)
-    return overlap.differing_keys(keys)
+    return Table(overlap.differing_keys(keys),
+                 "No shared resource differs between the apps that deploy it.")
 
 
 # -- 03 wave graph ---------------------------------------------------------------------------
@@ -168,43 +261,64 @@ def cascade_summary(ctx: NotebookContext) -> str:
     return "\n".join(lines)
 
 
-def plot_wave_graph(ctx: NotebookContext):
-    import matplotlib.pyplot as plt
-
-    g = ctx.graph
-    fig, ax = plt.subplots(figsize=plots.wave_graph_figsize(g))
-    radius = blast_radius(g, ctx.app) if ctx.app else []
-    plots.plot_wave_graph(g, ax, highlight=ctx.app, blast=radius)
-    fig.tight_layout()
-    _save(ctx, fig, "wave-graph.png")
-    return ax
+def _graph_figure(graph: nx.DiGraph, app: str | None, name: str, title: str) -> FigureOutput:
+    radius = blast_radius(graph, app) if app else []
+    layout = plots.wave_layout(graph, highlight=app, blast=radius, title=title)
+    fig, ax = _figure((layout.width, layout.height), fill=True)
+    plots.plot_wave_graph(graph, ax, layout=layout)
+    return FigureOutput(fig, ax, name, layout)
 
 
-def edges_table(ctx: NotebookContext) -> pd.DataFrame:
+def plot_wave_graph(ctx: NotebookContext) -> FigureOutput:
+    out = _graph_figure(ctx.graph, ctx.app, "wave graph",
+                        "Apps by sync wave, and what they need from each other")
+    _save(ctx, out, "wave-graph.png")
+    return out
+
+
+def cascade_figure(ctx: NotebookContext) -> FigureOutput | None:
+    """The chosen app and the apps that fail with it: the part of the wave graph the write-up
+    tells about."""
+    if not ctx.app:
+        return None
+    keep = [ctx.app, *blast_radius(ctx.graph, ctx.app)]
+    return _graph_figure(ctx.graph.subgraph(keep).copy(), ctx.app, "cascade",
+                         f"If {ctx.app} fails: the apps that fail with it")
+
+
+def edges_table(ctx: NotebookContext) -> Table:
     rows = [{"provider": u, "provider_wave": d["provider_wave"], "consumer": v,
              "consumer_wave": d["consumer_wave"], "order": d["order"],
              "reasons": ", ".join(d["reasons"])}
             for u, v, d in sorted(ctx.graph.edges(data=True))]
-    return pd.DataFrame(rows, columns=["provider", "provider_wave", "consumer", "consumer_wave",
-                                       "order", "reasons"])
+    return Table(pd.DataFrame(rows, columns=["provider", "provider_wave", "consumer",
+                                             "consumer_wave", "order", "reasons"]),
+                 "No app needs a CRD or a namespace from another app.")
 
 
-def blocking_table(ctx: NotebookContext) -> pd.DataFrame:
+def blocking_table(ctx: NotebookContext) -> Table:
     f = ctx.findings
     f = f[f["severity"] == "error"]
     f = f.assign(blocked_by=f["chain"].map(chain_text))
-    return f[["app", "slug", "argocd_condition", "kind", "name", "message", "blocked_by"]] \
-        .reset_index(drop=True)
+    return Table(f[["app", "slug", "argocd_condition", "kind", "name", "message",
+                    "blocked_by"]], "No finding blocks an app: nothing fails to sync.")
 
 
 # -- 04 incident -----------------------------------------------------------------------------
 
+def _fix(ctx: NotebookContext) -> tuple[Any, Any]:
+    if ctx.fix is None:
+        from gitops_analysis.fix.proof import make_fix
+
+        ctx.fix = make_fix(ctx.ds, findings=ctx.findings, repo=ctx.repo or None)
+    return ctx.fix
+
+
 def fix_text(ctx: NotebookContext) -> str:
     """The generated fix and its proof (a real render of new kustomizations with a repo)."""
     from gitops_analysis.fix.document import fix_markdown
-    from gitops_analysis.fix.proof import make_fix
 
-    plan, proof = make_fix(ctx.ds, findings=ctx.findings, repo=ctx.repo or None)
+    plan, proof = _fix(ctx)
     title = "### The generated fix and its proof"
     if ctx.output_dir is not None:
         from gitops_analysis.fix.document import write_fix
@@ -228,17 +342,44 @@ def incident_headline(ctx: NotebookContext) -> str:
     return (f"root: {ctx.app}\n" + formats.summary_line(ctx.findings))
 
 
-def show_incident(ctx: NotebookContext):
-    from IPython.display import Markdown
+# a mermaid block needs a script from the network, an image link a file beside the page: in
+# the notebook both become the figure itself
+_DIAGRAMS = re.compile(r"^```mermaid\n.*?^```[ \t]*$|^!\[[^\]\n]*\]\(wave-graph\.png\)[ \t]*$",
+                       re.MULTILINE | re.DOTALL)
+
+
+def incident_parts(ctx: NotebookContext, text: str) -> list[str | FigureOutput]:
+    """The write-up as the notebook shows it: Markdown, with the cascade diagram (mermaid) and
+    the wave graph link replaced by the figures."""
+    parts: list[str | FigureOutput] = []
+    shown = False
+    at = 0
+    for m in _DIAGRAMS.finditer(text):
+        parts.append(text[at:m.start()])
+        at = m.end()
+        if shown:
+            continue
+        fig = cascade_figure(ctx) if m.group(0).startswith("```") else plot_wave_graph(ctx)
+        if fig is not None:
+            parts.append(fig)
+            shown = True
+    parts.append(text[at:])
+    return [p for p in parts if not isinstance(p, str) or p.strip()]
+
+
+def show_incident(ctx: NotebookContext) -> None:
+    """Display the write-up (and write ``incident.md`` and the wave graph with an output_dir)."""
+    from IPython.display import Markdown, display
 
     text = incident_text(ctx)
     if ctx.output_dir is not None:
         if has_incident(ctx.findings):
             plot_wave_graph(ctx)
         (ctx.output_dir / "incident.md").write_text(text, encoding="utf-8")
-    return Markdown(text)
+    for part in incident_parts(ctx, text):
+        display(Markdown(part) if isinstance(part, str) else part)
 
 
-def _save(ctx: NotebookContext, fig, name: str) -> None:
+def _save(ctx: NotebookContext, out: FigureOutput, name: str) -> None:
     if ctx.output_dir is not None:
-        fig.savefig(ctx.output_dir / name, dpi=110, metadata={"Software": None})
+        out.save(ctx.output_dir / name)

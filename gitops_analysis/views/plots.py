@@ -1,180 +1,500 @@
-"""Plots: each function takes an ``ax`` and returns it; the library never shows a figure."""
+"""Plots: each function takes an ``ax`` and returns it; the library never picks a backend (a
+notebook keeps its inline one) and never shows a figure. The wave graph is drawn from a
+:class:`WaveLayout` in inches, so its geometry can be checked: own lanes, arrowheads on boxes,
+no edge through a box, every text with its size in points."""
 
 from __future__ import annotations
 
-import matplotlib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-matplotlib.use("Agg", force=False)  # headless by default; a notebook's inline backend still wins
-
-import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import RendererAgg  # text metrics only: no backend is set
 from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.patches import FancyArrowPatch, Patch
-from matplotlib.path import Path
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyBboxPatch, Patch, Polygon, Rectangle
 
 from gitops_analysis.analysis.graph import wave_layers
 
 # Colour-blind-safe choices (Okabe-Ito), readable in grey too.
 STATUS_COLOURS = {"ok": "#d9ead3", "failing": "#d55e00", "blocked": "#e69f00"}
-ORDER_COLOURS = {"ok": "#7f7f7f", "race": "#e69f00", "late": "#d55e00"}
+ORDER_COLOURS = {"ok": "#5f5f5f", "race": "#e69f00", "late": "#d55e00"}
 HIGHLIGHT = "#0072b2"
+_ORDER_TEXT = {"ok": "needs, provider in an earlier wave", "race": "needs, same wave (race)",
+               "late": "needs, provider in a later wave"}
+DIFFER = "#882255"  # outline of overlap cells whose renders differ
 _CMAP = LinearSegmentedColormap.from_list("overlap", ["#ffffff", "#fde0c5", "#d55e00"])
 
+# -- overlap matrix --------------------------------------------------------------------------
 
-def figure_size_for(n_apps: int) -> tuple[float, float]:
-    """A square-ish size that keeps labels readable from 5 to 150 apps."""
-    per_app = 0.32 if n_apps <= 20 else (0.22 if n_apps <= 40 else 0.16)
-    side = min(max(6.0, per_app * n_apps + 3.0), 40.0)
-    return side, side * 0.9
-
-
-def plot_overlap_matrix(matrix: pd.DataFrame, ax, *, waves: dict[str, int] | None = None,
-                        title: str = "Resources deployed by both apps") -> plt.Axes:
-    """Annotated heatmap of shared-key counts, rows and columns ordered as the matrix is."""
-    n = len(matrix)
-    values = matrix.to_numpy(dtype=float)
-    shown = np.where(values > 0, values, np.nan)
-    vmax = max(1.0, float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0)
-    ax.imshow(np.nan_to_num(shown, nan=0.0), cmap=_CMAP, vmin=0, vmax=vmax,
-              interpolation="nearest", aspect="equal")
-    labels = [f"{a}  (w{waves[a]})" if waves else a for a in matrix.index]
-    # about one text line per cell: figure_size_for gives 0.16 in (11.5 pt) a cell at 100 apps
+def plot_overlap_matrix(matrix: pd.DataFrame, ax: Axes, *, waves: dict[str, int] | None = None,
+                        differing: pd.DataFrame | None = None,
+                        title: str = "Resources deployed by both apps") -> Axes:
+    """The lower triangle of the (symmetric) apps x apps matrix: the cell of row ``b`` and
+    column ``a`` is the number of resource keys both deploy. The diagonal and the upper half are
+    not drawn. Cells outlined in purple hold keys whose renders differ (``differing``, same shape:
+    counts): those apps overwrite each other on every sync."""
+    names, values = list(matrix.index), matrix.to_numpy(dtype=float)
+    n = len(names)
+    if n < 2:
+        ax.set_axis_off()
+        return ax
+    tri = np.full((n - 1, n - 1), np.nan)
+    for i in range(1, n):
+        tri[i - 1, :i] = values[i, :i]
+    vmax = max(1.0, float(np.nanmax(tri)))
+    ax.imshow(np.ma.masked_invalid(tri), cmap=_CMAP.with_extremes(bad="white"), vmin=0,
+              vmax=vmax, interpolation="nearest", aspect="equal")
+    label = (lambda a: f"{a}  (w{waves[a]})") if waves else (lambda a: a)
     fontsize = 9 if n <= 20 else (7 if n <= 40 else 6)
-    ax.set_xticks(range(n), labels=labels, rotation=60, ha="right", rotation_mode="anchor",
-                  fontsize=fontsize)
-    ax.set_yticks(range(n), labels=labels, fontsize=fontsize)
-    ax.set_xticks(np.arange(-0.5, n, 1), minor=True)
-    ax.set_yticks(np.arange(-0.5, n, 1), minor=True)
-    ax.grid(which="minor", color="#e6e6e6", linewidth=0.5)
-    ax.tick_params(which="minor", length=0)
-    annotate_size = fontsize if n <= 40 else 5
-    for i in range(n):
-        for j in range(n):
+    ax.set_xticks(range(n - 1), labels=[label(a) for a in names[:-1]], rotation=60, ha="right",
+                  rotation_mode="anchor", fontsize=fontsize)
+    ax.set_yticks(range(n - 1), labels=[label(a) for a in names[1:]], fontsize=fontsize)
+    ax.spines[["top", "right"]].set_visible(False)
+    diff = differing.reindex(index=names, columns=names).fillna(0).to_numpy() \
+        if differing is not None else np.zeros_like(values)
+    for i in range(1, n):
+        for j in range(i):
+            ax.add_patch(Rectangle((j - 0.5, i - 1.5), 1, 1, fill=False, ec="#e6e6e6", lw=0.5))
             v = values[i, j]
             if v > 0:
-                ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=annotate_size,
-                        color="white" if v > 0.6 * vmax else "black")
-            elif i == j:
-                ax.text(j, i, "·", ha="center", va="center", fontsize=annotate_size,
-                        color="#b0b0b0")
+                ax.text(j, i - 1, f"{int(v)}", ha="center", va="center", fontsize=fontsize,
+                        color="white" if v > 0.6 * vmax else "black",
+                        fontweight="bold" if diff[i, j] else "normal")
+            if diff[i, j] > 0:
+                ax.add_patch(Rectangle((j - 0.45, i - 1.45), 0.9, 0.9, fill=False, ec=DIFFER,
+                                       lw=2.2, zorder=3, gid="differ"))
+    handles = [Patch(fc=_CMAP(0.7), ec="#e6e6e6", label="number: resources both apps deploy")]
+    if diff.any():
+        handles.append(Patch(fill=False, ec=DIFFER, lw=2.2,
+                             label="renders differ: the apps overwrite each other"))
+    ax.legend(handles=handles, loc="upper right", fontsize=fontsize, frameon=False)
     ax.set_title(title, fontsize=11)
     return ax
 
 
-COLUMN_GAP = 2.0
-ROW_GAP = 1.0
+# -- wave graph layout -----------------------------------------------------------------------
+
+NODE_PT, EDGE_PT, HEAD_PT, LEGEND_PT, TITLE_PT = 10.0, 9.0, 10.0, 9.0, 12.0
+PAD = 0.07          # text to box edge (in)
+PORT_SP = 0.05      # between two edge ends on one side of a box
+TRACK_SP = 0.06     # between two vertical tracks in a gap
+TRACK_MARGIN = 0.15  # two uses of one track stay this far apart
+LANE_SP = 0.08      # a lane without a label
+LABEL_GAP = 0.05    # around a label
+GAP_PAD = 0.15      # box side to the first track: room for the arrowhead
+ARROW_LEN, ARROW_HALF = 0.11, 0.045
+MARGIN = 0.25
+WRAP = 18           # characters a line in a box
 
 
-def _positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
-    """Columns by wave, rows on one grid shared by every column (top-aligned), so the gaps
-    between rows form free horizontal lanes that long edges can travel along."""
-    pos = {}
-    for col, (_, names) in enumerate(wave_layers(graph).items()):
-        for row, name in enumerate(names):
-            pos[name] = (col * COLUMN_GAP, -row * ROW_GAP)
-    return pos
+@lru_cache(maxsize=4096)
+def text_size(text: str, points: float) -> tuple[float, float]:
+    """Width and height in inches of ``text`` (lines split on newlines) at ``points``."""
+    renderer, prop, lines = RendererAgg(1, 1, 72), FontProperties(size=points), text.split("\n")
+    width = max(renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+                for line in lines)
+    return width / 72.0, len(lines) * points * 1.2 / 72.0
 
 
-def _half_width(label: str, font: float, ax) -> float:
-    """Half the width of a node box in data units (estimated from the label's longest line)."""
-    fig_w = ax.figure.get_size_inches()[0] * ax.get_position().width
-    x0, x1 = ax.get_xlim()
-    units_per_inch = (x1 - x0) / max(fig_w, 1e-6)
-    chars = max(len(line) for line in label.splitlines())
-    return (0.62 * font / 72.0 * chars + 0.12) * units_per_inch / 2.0
+def _wrap(name: str) -> list[str]:
+    """The name on lines of at most WRAP characters, broken after a hyphen where it can be."""
+    lines, line = [], ""
+    for part in name.replace("-", "-\0").split("\0"):
+        if line and len(line) + len(part) > WRAP:
+            lines.append(line)
+            line = ""
+        line += part
+    return lines + [line]
 
 
-def _route(p1, p2, w1, w2):
-    """Vertices of an edge: straight to the next column, along a lane further away."""
-    (x1, y1), (x2, y2) = p1, p2
-    if x1 == x2:
-        return [(x1 + w1, y1), (x1 + w1 + 0.35, (y1 + y2) / 2), (x2 + w2, y2)], None
-    d = 1 if x2 > x1 else -1
-    start, end = (x1 + d * w1, y1), (x2 - d * w2, y2)
-    if abs(x2 - x1) <= COLUMN_GAP and y1 == y2:
-        return [start, end], ((start[0] + end[0]) / 2, y1 + 0.28)
-    lane = y2 + ROW_GAP / 2
-    bend = 0.25
-    verts = [start, (start[0] + d * bend, lane), (end[0] - d * bend, lane), end]
-    return verts, (end[0] - d * (bend + 0.55), lane)
+def _names(kind: str, items: list[str], budget: int = 24) -> str:
+    """``items`` joined while they fit ``budget`` characters, then ``+n``; at least one."""
+    shown = items[:1]
+    for item in items[1:]:
+        if len(", ".join(shown + [item])) + len(kind) > budget:
+            break
+        shown.append(item)
+    more = len(items) - len(shown)
+    return kind + ", ".join(shown) + (f" +{more}" if more else "")
 
 
-def _edge_label(reasons: tuple[str, ...]) -> str:
+def edge_label(reasons: tuple[str, ...]) -> str:
+    """What the consumer needs from the provider, in two short lines: CRD kinds, namespaces."""
     crds = [r.split("/", 1)[1] for r in reasons if r.startswith("crd:")]
     nss = [r.split(":", 1)[1] for r in reasons if r.startswith("namespace:")]
-    parts = []
-    if crds:
-        parts.append(", ".join(crds[:2]) + (f" +{len(crds) - 2}" if len(crds) > 2 else ""))
-    if nss:
-        parts.append("ns " + ", ".join(nss[:2]) + (f" +{len(nss) - 2}" if len(nss) > 2 else ""))
-    return "\n".join(parts)
+    parts = [_names("", crds)] if crds else []
+    return "\n".join(parts + ([_names("ns ", nss)] if nss else []))
 
 
-def plot_wave_graph(graph: nx.DiGraph, ax, *, highlight: str | None = None,
+@dataclass
+class Box:
+    name: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+    status: str
+
+
+@dataclass
+class Route:
+    provider: str
+    consumer: str
+    order: str
+    points: list[tuple[float, float]]      # from the provider's side to the consumer's side
+    label: str = ""
+    label_at: tuple[float, float] | None = None
+    leader: list[tuple[float, float]] = field(default_factory=list)  # to a same-wave label
+
+
+@dataclass
+class WaveLayout:
+    """Everything the wave graph draws, in inches from the top-left corner (y downwards)."""
+    width: float
+    height: float
+    boxes: dict[str, Box]
+    routes: list[Route]
+    headers: list[tuple[float, float, str]]
+    legend: list[tuple[str, str, str, tuple[float, float]]]  # kind, colour, text, at
+    title: tuple[float, float, str]
+    highlight: str | None
+    outlined: set[str]  # the highlight and its blast radius
+
+    def texts(self) -> list[tuple[str, float]]:
+        """Every text drawn and its size in points."""
+        out = [(b.text, NODE_PT) for b in self.boxes.values()]
+        out += [(r.label, EDGE_PT) for r in self.routes if r.label_at]
+        out += [(h[2], HEAD_PT) for h in self.headers] + [(e[2], LEGEND_PT) for e in self.legend]
+        return out + [(self.title[2], TITLE_PT)]
+
+
+def _rows(graph: nx.DiGraph, layers: dict[int, list[str]]) -> dict[str, int]:
+    """Row of each app in its column: by the mean row of its providers to the left, then name."""
+    row: dict[str, int] = {}
+    for names in layers.values():
+        def key(n: str) -> tuple[float, str]:
+            ups = [row[p] for p in graph.predecessors(n) if p in row]
+            return (sum(ups) / len(ups) if ups else float(len(graph)), n)
+        row.update({n: i for i, n in enumerate(sorted(names, key=key))})
+    return row
+
+
+@dataclass
+class _Edge:
+    """One edge while it is laid out (depth grows downwards)."""
+    i: int
+    u: str
+    v: str
+    order: str
+    out_gap: int          # gap g lies right of column g
+    in_gap: int
+    out_side: str         # side of the provider's box: L or R
+    in_side: str          # side of the consumer's box
+    kind: str = "lane"    # lane, straight (neighbours on one row), same (one wave)
+    label: str = ""
+    lsize: tuple[float, float] = (0.0, 0.0)
+    channel: int = -1     # channel k lies above row k
+    lane_y: float = 0.0
+    port: dict[str, float] = field(default_factory=dict)  # p and c: depth of each end
+    track: dict[str, int] = field(default_factory=dict)   # o and i: track in its gap group
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return min(self.out_gap, self.in_gap), max(self.out_gap, self.in_gap)
+
+
+def _edges(graph: nx.DiGraph, col: dict[str, int], row: dict[str, int], labels: bool
+           ) -> list[_Edge]:
+    edges: list[_Edge] = []
+    centre: set[tuple[str, str]] = set()
+    for i, (u, v, d) in enumerate(sorted(graph.edges(data=True), key=lambda e: e[:2])):
+        cu, cv = col[u], col[v]
+        e = (_Edge(i, u, v, d["order"], cu, cv - 1, "R", "L") if cv > cu else
+             _Edge(i, u, v, d["order"], cu - 1, cv, "L", "R") if cv < cu else
+             _Edge(i, u, v, d["order"], cu, cu, "R", "R", "same"))
+        ends = {(u, e.out_side), (v, e.in_side)}
+        if abs(cv - cu) == 1 and row[u] == row[v] and not ends & centre:
+            e.kind = "straight"
+            centre |= ends
+        e.label = edge_label(d["reasons"]) if labels else ""
+        e.lsize = text_size(e.label, EDGE_PT) if e.label else (0.0, 0.0)
+        edges.append(e)
+    return edges
+
+
+def _lanes(edges: list[_Edge], row: dict[str, int], nrows: int) -> list[list[list[_Edge]]]:
+    """A channel for every edge but the straight ones (between its two rows, as near the
+    consumer and as little used as can be), then lanes: an edge shares a lane only with edges
+    a column away from it."""
+    load: dict[int, list[tuple[int, int]]] = {}
+    for e in sorted(edges, key=lambda e: (e.span[0] - e.span[1], e.i)):
+        if e.kind == "straight":
+            continue
+        rp, rc = row[e.u], row[e.v]
+        cands = list(range(rc + 1, rp + 1)) if rp > rc else \
+            (list(range(rc, rp, -1)) if rp < rc else [rc, rc + 1])
+        lo, hi = e.span
+        e.channel = min(cands, key=lambda k: (sum(1 for a, b in load.get(k, [])
+                                                  if a <= hi and lo <= b), cands.index(k)))
+        load.setdefault(e.channel, []).append(e.span)
+    lanes: list[list[list[_Edge]]] = [[] for _ in range(nrows + 1)]
+    for k, channel in enumerate(lanes):
+        # consumers above the channel: short edges nearest them; below: long edges on top
+        mine = sorted((e for e in edges if e.channel == k),
+                      key=lambda e: ((1, e.span[0] - e.span[1]) if row[e.v] >= k else
+                                     (0, e.span[1] - e.span[0]), e.i))
+        for e in mine:
+            if channel and all(f.span[1] + 1 < e.span[0] or e.span[1] + 1 < f.span[0]
+                               for f in channel[-1]):
+                channel[-1].append(e)
+            else:
+                channel.append([e])
+    return lanes
+
+
+def _ports(edges: list[_Edge], row_y: list[float], row: dict[str, int],
+           size: dict[str, tuple[float, float]]) -> None:
+    """Each end gets its own port on its side, sorted by where the edge goes next; a straight
+    edge takes the middle."""
+    sides: dict[tuple[str, str], list[tuple[_Edge, str]]] = {}
+    for e in edges:
+        sides.setdefault((e.u, e.out_side), []).append((e, "p"))
+        sides.setdefault((e.v, e.in_side), []).append((e, "c"))
+    for (n, _), ends in sides.items():
+        centre, half = row_y[row[n]], size[n][1] / 2
+
+        def target(end: tuple[_Edge, str]) -> float:
+            e, which = end
+            return e.lane_y if e.kind == "lane" else row_y[row[e.v if which == "p" else e.u]]
+        rest = sorted((x for x in ends if x[0].kind != "straight"), key=target)
+        if len(rest) < len(ends):
+            for e, which in ends:
+                if e.kind == "straight":
+                    e.port[which] = centre
+            ups = [x for x in rest if target(x) < centre]
+            downs = [x for x in rest if target(x) >= centre][::-1]
+            for group, sign in ((ups, -1), (downs, 1)):
+                for j, (e, which) in enumerate(group):
+                    e.port[which] = centre + sign * half * (len(group) - j) / (len(group) + 1)
+        else:
+            for j, (e, which) in enumerate(rest):
+                e.port[which] = centre - half + 2 * half * (j + 1) / (len(rest) + 1)
+
+
+def _tracks(edges: list[_Edge]) -> dict[tuple[int, str], int]:
+    """Vertical tracks per gap and group (L: beside the left column, R: the right one); the
+    edges of one box nest so they do not cross. Returns the number of tracks of each group."""
+    uses: dict[tuple[int, str], list[tuple[_Edge, str, float, float]]] = {}
+    for e in edges:
+        if e.kind == "same":
+            uses.setdefault((e.out_gap, "L"), []).append((e, "o", e.port["p"], e.port["c"]))
+        elif e.kind == "lane":
+            uses.setdefault((e.out_gap, "L" if e.out_side == "R" else "R"), []).append(
+                (e, "o", e.port["p"], e.lane_y))
+            uses.setdefault((e.in_gap, "R" if e.in_side == "L" else "L"), []).append(
+                (e, "i", e.port["c"], e.lane_y))
+    count = {}
+    for key, group in uses.items():
+        downs = sorted((x for x in group if x[3] >= x[2]), key=lambda x: (-x[2], x[0].i))
+        ups = sorted((x for x in group if x[3] < x[2]), key=lambda x: (x[2], x[0].i))
+        taken: list[list[tuple[float, float]]] = []
+        for e, which, a, b in downs + ups:
+            lo, hi = min(a, b), max(a, b)
+            t = next((t for t, spans in enumerate(taken)
+                      if all(hi + TRACK_MARGIN < s or z + TRACK_MARGIN < lo for s, z in spans)),
+                     len(taken))
+            if t == len(taken):
+                taken.append([])
+            taken[t].append((lo, hi))
+            e.track[which] = t
+        count[key] = len(taken)
+    return count
+
+
+def wave_layout(graph: nx.DiGraph, *, highlight: str | None = None,
+                blast: list[str] | None = None, edge_labels: bool | None = None,
+                title: str = "Apps by sync wave, and what they need from each other"
+                ) -> WaveLayout:
+    """Columns by wave. An edge leaves its provider's side at its own port, takes its own
+    vertical track in the gap, its own lane between two rows and enters the consumer's side at
+    its own port (neighbours on one row: a straight line). A label sits on its edge's lane, in
+    the column before the consumer, or in the gap for neighbours."""
+    layers = wave_layers(graph)
+    col = {n: c for c, names in enumerate(layers.values()) for n in names}
+    row = _rows(graph, layers)
+    ncols, nrows = len(layers), max((len(v) for v in layers.values()), default=0)
+    edges = _edges(graph, col, row, graph.number_of_edges() <= 30 if edge_labels is None
+                   else edge_labels)
+    lanes = _lanes(edges, row, nrows)
+    # boxes: the name on short lines and the status; tall enough for their ports
+    text = {n: "\n".join(_wrap(n) + [graph.nodes[n]["status"]]) for n in graph}
+    ends = Counter([(e.u, e.out_side) for e in edges] + [(e.v, e.in_side) for e in edges])
+    mid = {x for e in edges if e.kind == "straight" for x in ((e.u, e.out_side), (e.v, e.in_side))}
+    size: dict[str, tuple[float, float]] = {}
+    for n in graph:
+        w, h = text_size(text[n], NODE_PT)
+        need = [PORT_SP * (2 * ends[n, s] if (n, s) in mid else ends[n, s] + 1) for s in "LR"]
+        size[n] = (w + 2 * PAD, max([h + 2 * PAD] + need))
+    # rows and channels from the top
+    band = [max([size[n][1] for n in graph if row[n] == r], default=0.4) for r in range(nrows)]
+    head_h, title_h = text_size("wave", HEAD_PT)[1], text_size(title, TITLE_PT)[1]
+    top = MARGIN + title_h + 0.15 + head_h + 0.1
+    depth, row_y = top, []
+    for k in range(nrows + 1):
+        depth += 0.08
+        for lane in lanes[k]:
+            h = max(e.lsize[1] + 2 * LABEL_GAP if e.label else LANE_SP for e in lane)
+            for e in lane:
+                e.lane_y = depth + h / 2
+            depth += h
+        depth += 0.08 if lanes[k] else 0.06
+        if k < nrows:
+            row_y.append(depth + band[k] / 2)
+            depth += band[k]
+    _ports(edges, row_y, row, size)
+    ntracks = _tracks(edges)
+    # columns as wide as their widest box or label; gaps as their tracks and labels
+    col_w = [max(size[n][0] for n in names) for names in layers.values()]
+    zone = [0.0] * ncols
+    place: dict[int, tuple[str, int]] = {}
+    for e in edges:
+        if e.label and abs(col[e.v] - col[e.u]) >= 2:
+            c = col[e.v] - 1 if col[e.v] > col[e.u] else col[e.v] + 1
+            place[e.i] = ("col", c)
+            col_w[c] = max(col_w[c], e.lsize[0] + 2 * LABEL_GAP)
+        elif e.label:
+            place[e.i] = ("gap", e.in_gap)
+            zone[e.in_gap] = max(zone[e.in_gap], e.lsize[0] + 2 * LABEL_GAP)
+    used = {g for g, _ in ntracks} | {e.out_gap for e in edges}
+    nl = [ntracks.get((g, "L"), 0) for g in range(ncols)]
+    nr = [ntracks.get((g, "R"), 0) for g in range(ncols)]
+    gap_w = [max(2 * GAP_PAD + (nl[g] + nr[g]) * TRACK_SP + max(zone[g], 0.25), 0.45)
+             if g < ncols - 1 or g in used else 0.0 for g in range(ncols)]
+    col_x = [MARGIN + sum(col_w[:c]) + sum(gap_w[:c]) for c in range(ncols)]
+    width = max(MARGIN + sum(col_w) + sum(gap_w) + MARGIN,
+                text_size(title, TITLE_PT)[0] + 2 * MARGIN)
+
+    def track_x(g: int, group: str, t: int) -> float:
+        if group == "L":
+            return col_x[g] + col_w[g] + GAP_PAD + t * TRACK_SP
+        return col_x[g] + col_w[g] + gap_w[g] - GAP_PAD - t * TRACK_SP
+
+    def zone_x(g: int) -> float:
+        return (track_x(g, "L", nl[g]) + track_x(g, "R", nr[g])) / 2
+
+    # boxes and routes
+    outlined = ((set(blast or []) | {highlight}) & set(graph)) if highlight else set()
+    boxes = {}
+    for n in graph:
+        cx, (w, h), y = col_x[col[n]] + col_w[col[n]] / 2, size[n], row_y[row[n]]
+        boxes[n] = Box(n, cx - w / 2, y - h / 2, cx + w / 2, y + h / 2, text[n],
+                       graph.nodes[n]["status"])
+    routes = []
+    for e in edges:
+        bu, bv = boxes[e.u], boxes[e.v]
+        start = bu.x1 if e.out_side == "R" else bu.x0
+        end = bv.x0 if e.in_side == "L" else bv.x1
+        yp, yc = e.port["p"], e.port["c"]
+        r = Route(e.u, e.v, e.order, [(start, yp), (end, yc)], e.label)
+        if e.kind == "same":
+            t = track_x(e.out_gap, "L", e.track["o"])
+            r.points = [(start, yp), (t, yp), (t, yc), (end, yc)]
+            if e.label:
+                r.leader = [(t, e.lane_y), (zone_x(e.in_gap), e.lane_y)]  # under the label
+        elif e.kind == "lane":
+            t1 = track_x(e.out_gap, "L" if e.out_side == "R" else "R", e.track["o"])
+            t2 = track_x(e.in_gap, "R" if e.in_side == "L" else "L", e.track["i"])
+            r.points = [(start, yp), (t1, yp), (t1, e.lane_y), (t2, e.lane_y), (t2, yc),
+                        (end, yc)]
+        if e.i in place:
+            where, at = place[e.i]
+            r.label_at = (zone_x(at) if where == "gap" else col_x[at] + col_w[at] / 2,
+                          yp if e.kind == "straight" else e.lane_y)
+        routes.append(r)
+    # the legend: what is present, under the graph
+    items = [("node", STATUS_COLOURS[s], f"app {s}") for s in STATUS_COLOURS
+             if any(d["status"] == s for _, d in graph.nodes(data=True))]
+    items += [("edge", ORDER_COLOURS[o], _ORDER_TEXT[o]) for o in ORDER_COLOURS
+              if any(e.order == o for e in edges)]
+    if outlined:
+        more = len(outlined) - 1
+        items.append(("outline", HIGHLIGHT, f"{highlight} and the {more} app"
+                      f"{'' if more == 1 else 's'} that fail with it" if more else
+                      f"{highlight} (no app fails with it)"))
+    legend, lx, depth = [], MARGIN, depth + 0.2
+    line_h = text_size("Ag", LEGEND_PT)[1]
+    for kind, colour, label in items:
+        w = 0.38 + text_size(label, LEGEND_PT)[0] + 0.3
+        if lx + w > width - MARGIN and lx > MARGIN:
+            lx, depth = MARGIN, depth + line_h + 0.08
+        legend.append((kind, colour, label, (lx, depth + line_h / 2)))
+        lx += w
+    return WaveLayout(width, depth + line_h + MARGIN, boxes, routes,
+                      [(col_x[c] + col_w[c] / 2, top - 0.1 - head_h / 2, f"wave {w}")
+                       for c, w in enumerate(layers)], legend,
+                      (width / 2, MARGIN + title_h / 2, title), highlight, outlined)
+
+
+def plot_wave_graph(graph: nx.DiGraph, ax: Axes, *, highlight: str | None = None,
                     blast: list[str] | None = None, edge_labels: bool | None = None,
-                    title: str = "Apps by sync wave, and what they need from each other"
-                    ) -> plt.Axes:
-    """Apps in columns by wave; edges provider -> consumer labelled by reason.
+                    title: str = "Apps by sync wave, and what they need from each other",
+                    layout: WaveLayout | None = None) -> Axes:
+    """Apps in columns by wave; edges provider -> consumer labelled by what is needed.
 
     Late and race edges are drawn in warning colours; failing and blocked apps are filled;
-    ``highlight`` and its ``blast`` radius get a blue outline.
+    ``highlight`` and its ``blast`` radius get a blue outline. Data units are inches: give it an
+    axes filling a figure of ``wave_graph_figsize`` for the sizes of the layout.
     """
-    pos = _positions(graph)
-    n = graph.number_of_nodes()
-    layers = wave_layers(graph)
-    tall = max((len(v) for v in layers.values()), default=1)
-    font = 9 if tall <= 12 else max(4, int(9 - (tall - 12) / 6))
-    if edge_labels is None:
-        edge_labels = graph.number_of_edges() <= 30
-    blast_set = set(blast or [])
-    waves = list(layers)
-    ax.set_xlim(-1.0, COLUMN_GAP * (len(waves) - 1) + 1.0)
-    ax.set_ylim(-(tall - 1) * ROW_GAP - 0.6, 0.8)
-    texts = {node: (node if n > 40 else f"{node}\n{d['status']}")
-             for node, d in graph.nodes(data=True)}
-    half = {node: _half_width(t, font, ax) for node, t in texts.items()}
-    for (u, v, data) in sorted(graph.edges(data=True)):
-        colour = ORDER_COLOURS[data["order"]]
-        verts, label_at = _route(pos[u], pos[v], half[u], half[v])
-        codes = [Path.MOVETO] + [Path.LINETO] * (len(verts) - 1)
-        if len(verts) == 3:  # same wave: a curve
-            codes = [Path.MOVETO, Path.CURVE3, Path.CURVE3]
-        arrow = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>", mutation_scale=11,
-                                color=colour, linewidth=1.8 if data["order"] != "ok" else 0.9,
-                                alpha=0.85, zorder=1)
-        ax.add_patch(arrow)
-        if edge_labels:
-            lx, ly = label_at if label_at else (verts[1][0] + 0.3, verts[1][1])
-            ax.text(lx, ly, _edge_label(data["reasons"]), fontsize=max(4, font - 2),
-                    color=colour, ha="center", va="center", zorder=3,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                          "alpha": 0.85})
-    for node, data in graph.nodes(data=True):
-        x, y = pos[node]
-        edge = HIGHLIGHT if node == highlight or node in blast_set else "#404040"
-        width = 2.5 if node == highlight else (1.8 if node in blast_set else 0.8)
-        ax.text(x, y, texts[node], ha="center", va="center", fontsize=font, zorder=4,
-                bbox={"boxstyle": "round,pad=0.35", "fc": STATUS_COLOURS[data["status"]],
-                      "ec": edge, "lw": width})
-    ax.set_xticks([COLUMN_GAP * i for i in range(len(waves))], labels=[f"wave {w}" for w in waves],
-                  fontsize=font + 1)
-    ax.xaxis.set_ticks_position("top")
-    ax.set_yticks([])
-    for side in ("left", "right", "bottom", "top"):
-        ax.spines[side].set_visible(False)
-    handles = [Patch(fc=c, ec="#404040", label=f"app {s}") for s, c in STATUS_COLOURS.items()]
-    handles += [Patch(fc=c, label=f"edge {o}") for o, c in ORDER_COLOURS.items()]
-    if highlight:
-        handles.append(Patch(fc="white", ec=HIGHLIGHT, lw=2, label=f"{highlight} + blast radius"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02),
-              ncol=min(len(handles), 4), fontsize=max(6, font - 1), frameon=False)
-    ax.set_title(title, fontsize=11, pad=24)
+    lay = layout or wave_layout(graph, highlight=highlight, blast=blast,
+                                edge_labels=edge_labels, title=title)
+    ax.set(xlim=(0, lay.width), ylim=(lay.height, 0), aspect="equal")  # y downwards
+    ax.set_axis_off()
+    for r in lay.routes:
+        colour = ORDER_COLOURS[r.order]
+        xs, ys = zip(*r.points)
+        ax.add_line(Line2D(xs, ys, color=colour, lw=1.8 if r.order != "ok" else 1.1,
+                           solid_joinstyle="miter", zorder=1))
+        (x0, _), (x1, y1) = r.points[-2], r.points[-1]
+        d = 1.0 if x1 > x0 else -1.0
+        ax.add_patch(Polygon([(x1, y1), (x1 - d * ARROW_LEN, y1 + ARROW_HALF),
+                              (x1 - d * ARROW_LEN, y1 - ARROW_HALF)], closed=True, fc=colour,
+                             ec="none", zorder=2, gid="arrowhead"))
+        if r.leader:
+            lx, ly = zip(*r.leader)
+            ax.add_line(Line2D(lx, ly, color=colour, lw=0.8, ls=":", zorder=1))
+        if r.label_at:
+            ax.text(*r.label_at, r.label, fontsize=EDGE_PT, color="#1a1a1a", ha="center",
+                    va="center", zorder=3, parse_math=False, linespacing=1.2,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour,
+                          "lw": 0.6})
+    for b in lay.boxes.values():
+        lw = 3.0 if b.name == lay.highlight else (2.0 if b.name in lay.outlined else 0.8)
+        ax.add_patch(FancyBboxPatch((b.x0, b.y0), b.x1 - b.x0, b.y1 - b.y0,
+                                    boxstyle="round,pad=0,rounding_size=0.04", lw=lw,
+                                    fc=STATUS_COLOURS[b.status], zorder=4, gid=f"box:{b.name}",
+                                    ec=HIGHLIGHT if b.name in lay.outlined else "#404040"))
+        ax.text((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2, b.text, ha="center", va="center",
+                fontsize=NODE_PT, zorder=5, parse_math=False, linespacing=1.2)
+    for x, y, text in lay.headers + [lay.title]:
+        ax.text(x, y, text, ha="center", va="center", parse_math=False,
+                **({"fontsize": TITLE_PT} if text == lay.title[2] else
+                   {"fontsize": HEAD_PT, "fontweight": "bold"}))
+    for kind, colour, text, (x, y) in lay.legend:
+        if kind == "edge":
+            ax.add_line(Line2D([x, x + 0.3], [y, y], color=colour, lw=1.8))
+        else:
+            ax.add_patch(Rectangle((x, y - 0.07), 0.3, 0.14,
+                                   fc=colour if kind == "node" else "white",
+                                   ec="#404040" if kind == "node" else colour,
+                                   lw=0.8 if kind == "node" else 2.0))
+        ax.text(x + 0.38, y, text, ha="left", va="center", fontsize=LEGEND_PT,
+                parse_math=False)
     return ax
 
-
-def wave_graph_figsize(graph: nx.DiGraph) -> tuple[float, float]:
-    layers = wave_layers(graph)
-    tall = max((len(v) for v in layers.values()), default=1)
-    return max(9.0, 3.2 * len(layers)), max(4.5, 0.75 * tall + 2.2)

@@ -1,6 +1,10 @@
-"""``gitops-analysis report``: the main job. Runs the four notebooks with papermill and writes
-``DIR/NN-name.ipynb``, ``DIR/NN-name.html``, ``DIR/incident.md`` (and the figures), plus the
-findings as text, JSON and SARIF.
+"""``gitops-analysis report``: the main job. Runs the analysis once, then the four notebooks with
+papermill on it, and writes ``DIR/NN-name.ipynb``, ``DIR/NN-name.html``, ``DIR/incident.md``
+(and the figures, the fix), plus the findings as text, JSON and SARIF.
+
+The notebooks run in ``DIR`` (their kernel's working folder) with ``output_dir = "."`` and
+``analysis = "analysis.pickle"``: no path of the machine is written into them, and the file
+holding the analysis is removed when they are done.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from pathlib import Path
 
 from gitops_analysis.core.errors import GitopsAnalysisError, UsageError
 from gitops_analysis.views import formats
-from gitops_analysis.views.notebook import prepare
+from gitops_analysis.views.notebook import ANALYSIS_FILE, prepare, save_analysis
 
 NOTEBOOKS = ("01-inventory", "02-overlap-matrix", "03-wave-graph", "04-incident-writeup")
 # papermill and nbclient record when each cell ran: not wanted in a report that must not change
@@ -44,10 +48,15 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
     }
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
-    params = {"dataset": dataset, "app": app or "", "output_dir": out,
+    cache = save_analysis(ctx, folder / ANALYSIS_FILE)
+    # paths as the user gave them (shown in the notebooks, used in commands), never resolved
+    params = {"dataset": dataset, "app": app or "", "output_dir": ".",
               "cluster_api": cluster_api or "", "argocd_cm": argocd_cm or "",
-              "repo": repo or ""}
-    failures = run_notebooks(params, folder)
+              "repo": repo or "", "analysis": ANALYSIS_FILE}
+    try:
+        failures = run_notebooks(params, folder)
+    finally:
+        cache.unlink(missing_ok=True)
     sys.stderr.write(f"report: {folder}/ has {len(NOTEBOOKS)} notebooks, their HTML, "
                      f"incident.md and {', '.join(texts)}\n")
     sys.stdout.write(formats.summary_line(ctx.findings) + "\n")
@@ -58,11 +67,44 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
     return 0
 
 
+def kernel_manager_class():
+    """The kernel manager of the notebooks: local IPC sockets instead of TCP (ipykernel warns
+    that TCP is unencrypted), and no SIGINT on shutdown. jupyter_client interrupts a kernel
+    before asking it to shut down; an idle kernel then logs ``KeyboardInterrupt caught in
+    kernel`` while the notebook ran fine. The cells are done when nbclient shuts it down."""
+    import os
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum, default
+
+    class QuietKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _ipc_in_runtime_dir(self) -> str:
+            # the sockets in Jupyter's private runtime folder, not in the working folder
+            folder = jupyter_runtime_dir()
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            return os.path.join(folder, f"gitops-analysis-{uuid.uuid4().hex[:12]}-ipc")
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return QuietKernelManager
+
+
 def run_notebooks(params: dict, folder: Path) -> list[str]:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from gitops_analysis.views.html import write_html
+
     source = notebooks_dir()
+    manager = kernel_manager_class()
     failures = []
     for i, name in enumerate(NOTEBOOKS, start=1):
         target = folder / f"{name}.ipynb"
@@ -72,8 +114,8 @@ def run_notebooks(params: dict, folder: Path) -> list[str]:
         try:
             papermill.execute_notebook(str(source / f"{name}.ipynb"), str(target),
                                        parameters=params, kernel_name="python3",
-                                       cwd=str(Path.cwd()), progress_bar=False,
-                                       log_output=False, report_mode=False)
+                                       cwd=str(folder), progress_bar=False, log_output=False,
+                                       report_mode=False, kernel_manager_class=manager)
         except PapermillExecutionError as exc:
             sys.stderr.write("failed\n")
             failures.append(f"{target}: cell {exc.exec_count} failed: {exc.ename}: "
@@ -85,7 +127,7 @@ def run_notebooks(params: dict, folder: Path) -> list[str]:
             sys.stderr.write(f"ok ({time.perf_counter() - started:.1f} s)\n")
         if target.exists():
             _strip_timing(target)
-            _to_html(target)
+            write_html(target)
     return failures
 
 
@@ -108,11 +150,3 @@ def _strip_timing(path: Path) -> None:
         for key in _TIMING_KEYS:
             pm.pop(key, None)
     nbformat.write(book, path)
-
-
-def _to_html(path: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(path, as_version=4))
-    path.with_suffix(".html").write_text(body, encoding="utf-8")
