@@ -112,6 +112,18 @@ def _text(value: object) -> str:
     return "" if value is None or value != value else str(value)  # None and NaN are empty
 
 
+IDENTITY_FIELDS = ("rule", "app", "cluster", "group", "kind", "namespace", "name")
+
+
+def finding_identity(rec: Finding | dict) -> str:
+    """What a finding is about, independent of its message: rule, app and resource key.
+
+    The one identity that matches findings across runs: SARIF fingerprints, ``diff`` (new,
+    fixed, unchanged) and baselines. ``rec`` is a Finding or a row of the findings frame."""
+    get = rec.get if isinstance(rec, dict) else lambda k: getattr(rec, k)
+    return "|".join(str(get(k)) for k in IDENTITY_FIELDS)
+
+
 def chain_text(chain: Iterable[ChainStep]) -> str:
     """``web-apps <- VirtualService CRD <- common-services: InvalidSpecError``."""
     parts: list[str] = []
