@@ -22,7 +22,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         args.repo, args.base, args.head or WORKTREE, apps_paths=args.apps,
         repo_map=args.repo_map, allow_remote=args.allow_remote, jobs=args.jobs,
         timeout=args.timeout, kustomize=args.kustomize, use_cache=not args.no_cache,
-        config=config, cluster_api=args.cluster_api,
+        config=config, cluster_api=args.cluster_api, datasets=args.datasets,
         health_check_configured=health_check(args), progress=sys.stderr)
     if args.format == "json":
         out = view.diff_json(result)
@@ -70,6 +70,8 @@ def add_commands(subparsers: Any,
                    help="time limit of one app's render (default: 120)")
     p.add_argument("--kustomize", choices=KUSTOMIZE_CHOICES, default="auto",
                    help="kustomize renderer: a binary on PATH, else pykustomize (default: auto)")
+    p.add_argument("--datasets", metavar="DIR",
+                   help="keep the two datasets rendered, as DIR/base and DIR/head")
     p.add_argument("--no-cache", action="store_true",
                    help="render every app again (the render cache is shared with render)")
     p.add_argument("--cluster-api", metavar="FILE",

@@ -30,6 +30,7 @@ from gitops_analysis.load.dataset import load_dataset
 from gitops_analysis.render.helm import find_helm
 from gitops_analysis.render.kustomize import find_kustomize
 from gitops_analysis.render.repositories import git_origin, parse_repo_map
+from gitops_analysis.render.write import check_out
 from gitops_analysis.rules import run_rules
 from gitops_analysis.rules.policy import Silenced, apply_policy, policy_from
 
@@ -111,10 +112,11 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
              jobs: int | None = None, timeout: float = 120, kustomize: str = "auto",
              helm: str = "auto", use_cache: bool = True, config: Config | None = None,
              cluster_api: str | None = None, argocd_namespace: str | None = None,
-             health_check_configured: bool = False,
+             health_check_configured: bool = False, datasets: str | Path | None = None,
              progress: TextIO | None = None) -> DiffResult:
     """Render ``base`` and ``head`` of the git repository ``repo`` (``head`` ``WORKTREE``: the
-    files on disk) and compare what the rules find. ``config`` applies to both revisions."""
+    files on disk) and compare what the rules find. ``config`` applies to both revisions;
+    ``datasets``: a folder to keep the two datasets in (``base/`` and ``head/``)."""
     started = time.monotonic()
     config = config or Config()
     namespace = argocd_namespace or config.control_plane_namespace or CONTROL_NAMESPACE
@@ -124,6 +126,9 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
     if not timeout or timeout <= 0:
         raise UsageError(f"--timeout {timeout}: must be positive", todo="pass seconds, e.g. 120")
     r = open_repository(repo)
+    if datasets is not None:
+        for label in ("base", "head"):
+            check_out(Path(datasets) / label, str(r.top))
     base_commit, head_commit = r.resolve(base), r.resolve(head)
     if base_commit == WORKTREE:
         raise UsageError("--base WORKTREE: the base is a revision",
@@ -152,8 +157,9 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
             for label in ("head", "base"):
                 folder, top = sides[label]
                 reuse = Reuse(rendered["head"], frozenset(changed)) if label == "base" else None
+                out = Path(datasets) / label if datasets is not None else work / label
                 rendered[label] = render_revision(
-                    folder, work / label, renderers,
+                    folder, out, renderers,
                     apps_paths=_apps_paths(apps_paths, r, folder, top),
                     repo_map=_repo_map(repo_map, config, r, folder, top), reuse=reuse,
                     warn=lambda m, label=label: say(f"{label}: {m}"), argocd_namespace=namespace)
