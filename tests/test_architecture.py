@@ -14,7 +14,7 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parents[1] / "gitops_analysis"
 
 # The flow, upstream first: a folder may import only folders before it (and itself).
-FLOW = ["core", "load", "render", "live", "analysis", "rules", "fix", "views", "cli"]
+FLOW = ["core", "load", "render", "live", "analysis", "rules", "fix", "diff", "views", "cli"]
 MAX_LINES = 500
 
 
