@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -37,6 +38,8 @@ ORIGIN = "config.kubernetes.io/origin"
 APPS = [REPO / "apps", REPO / "app-of-apps" / "root.yaml"]
 
 pykustomize = pytest.importorskip("pykustomize")
+#: a Helm renderer: a helm binary on PATH, else helm-python-sdk (make install)
+HELM = bool(shutil.which("helm") or importlib.util.find_spec("helm_python"))
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -107,7 +110,7 @@ def test_every_app_gets_its_status(fixture_render):
     assert got == {
         "shop": "ok", "plain": "ok", "multi": "ok", "root": "ok",
         "child-guestbook": "ok", "child-plain": "ok",
-        "shop-helm": "ok" if shutil.which("helm") else "unsupported",
+        "shop-helm": "ok" if HELM else "unsupported",
         "remote": "remote", "escape": "escaped", "broken": "failed", "elsewhere": "external",
         "jsonnet": "unsupported", "plugin": "unsupported"}
     assert report.exit_code == 1
@@ -221,7 +224,7 @@ def test_refusals_say_what_and_what_to_do(fixture_render):
     assert "--repo-map" in apps["elsewhere"].message
     assert "main.jsonnet" in apps["jsonnet"].message
     assert "sops-decrypt" in apps["plugin"].message
-    if not shutil.which("helm"):
+    if not HELM:
         assert apps["shop-helm"].message == NO_HELM
         assert apps["shop-helm"].source_types == ["helm"]
 

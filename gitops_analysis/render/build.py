@@ -1,8 +1,11 @@
 """One source built: from the cache, or by its renderer in a temporary copy of its files.
 
 Builds are cached by content in the one cache (:mod:`gitops_analysis.load.cache`, kind
-``render``): the key covers every file the build reads, the renderer and its version, and the
-options; a build with a remote reference is never cached (what it fetches can change).
+``render``): the key covers every file the build reads (for Helm: the chart's files, its
+``charts/*.tgz`` and every values file), the renderer, its engine and version, and the options
+(for Helm every ``helm template`` option of the plan); a build with a remote reference (a chart
+pulled from a repository, a remote values file or base) is never cached (what it fetches can
+change).
 Renderer messages name no temporary or absolute path.
 """
 
@@ -57,8 +60,10 @@ def _cache_key(plan: SourcePlan, ctx: Context, renderer: str, version: str) -> s
         files.append([rel, kind, payload if kind == "link" else
                       ctx.digests(os.path.join(plan.root, rel))])
     engine = ctx.kustomize.engine if renderer == "kustomize" and ctx.kustomize else "binary"
-    helm_version = ctx.helm.version if ctx.helm and (plan.needs_helm or renderer == "helm") \
-        else ""
+    uses_helm = ctx.helm is not None and (plan.needs_helm or renderer == "helm")
+    helm_version = f"{ctx.helm.engine} {ctx.helm.version}" if uses_helm and ctx.helm else ""
+    if renderer == "helm" and ctx.helm is not None:
+        engine = ctx.helm.engine
     material = {"renderer": renderer, "version": version, "engine": engine,
                 "options": {"origin_annotations": True, "load_restrictions": "RootOnly",
                             "enable_helm": plan.needs_helm, "helm": helm_version},
@@ -75,24 +80,31 @@ def _from_cache(key: str) -> Built | None:
     data, meta = hit
     if meta.get("status") not in ("ok", "failed"):
         return None
+    failure = meta.get("failure")
     return Built(str(meta["status"]), data.decode("utf-8") if meta.get("has_text") else None,
-                 str(meta.get("message", "")), cached=True)
+                 str(meta.get("message", "")), cached=True,
+                 failure=failure if isinstance(failure, dict) else None)
 
 
 def _to_cache(key: str, built: Built) -> None:
     cache.put(_CACHE_KIND, key, (built.text or "").encode("utf-8"),
               {"status": built.status, "message": built.message,
-               "has_text": built.text is not None})
+               "has_text": built.text is not None, "failure": built.failure})
 
 
-def _build_kustomize(plan: SourcePlan, kustomize: Kustomize, helm: Helm | None, base: str,
+def _build_kustomize(plan: SourcePlan, ctx: Context, base: str, tmp: str,
                      deadline: float) -> Built:
+    assert ctx.kustomize is not None  # checked by the caller
     if plan.kustomization:
         add_origin_annotations(os.path.join(base, plan.kustomization))
+    helm_command = ""
+    if plan.needs_helm and ctx.helm is not None:  # helmCharts: through the same Helm
+        os.makedirs(os.path.join(tmp, "bin"), exist_ok=True)
+        helm_command = ctx.helm.command(os.path.join(tmp, "bin"), ctx.allow_remote)
     try:
-        text = kustomize.build(os.path.join(base, plan.path), cwd=base,
-                               timeout=deadline - time.monotonic(),
-                               enable_helm=plan.needs_helm, helm_command=helm.path if helm else "")
+        text = ctx.kustomize.build(os.path.join(base, plan.path), cwd=base,
+                                   timeout=deadline - time.monotonic(),
+                                   enable_helm=plan.needs_helm, helm_command=helm_command)
     except KustomizeError as exc:
         return Built("failed", message=str(exc))
     return Built("ok", text)
@@ -105,6 +117,8 @@ def execute(plan: SourcePlan, ctx: Context, deadline: float) -> tuple[Built, str
     version = {"kustomize": ctx.kustomize.version if ctx.kustomize else "",
                "helm": ctx.helm.version if ctx.helm else "",
                "directory": DIRECTORY_VERSION}.get(renderer, "")
+    if renderer == "kustomize" and plan.needs_helm and ctx.helm is not None:
+        version = f"{version}; helm {ctx.helm.version}"
     if plan.status != "ok":
         return Built(plan.status, message=plan.message), renderer, version
     if plan.renderer == "directory":
@@ -122,10 +136,10 @@ def execute(plan: SourcePlan, ctx: Context, deadline: float) -> tuple[Built, str
     try:
         copy_tree(plan, base)
         if ctx.kustomize is not None and plan.renderer == "kustomize":
-            built = _build_kustomize(plan, ctx.kustomize, ctx.helm, base, deadline)
+            built = _build_kustomize(plan, ctx, base, tmp, deadline)
         else:
             assert ctx.helm is not None  # checked above
-            built = render_helm(plan, ctx.helm, base, tmp, deadline)
+            built = render_helm(plan, ctx.helm, base, tmp, deadline, ctx.allow_remote)
     except TimeoutError:
         return Built("failed", message=f"timed out after {ctx.timeout:g} s: the render was "
                                        "stopped; raise --timeout if it needs longer"), \
@@ -139,6 +153,7 @@ def execute(plan: SourcePlan, ctx: Context, deadline: float) -> tuple[Built, str
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     built.message = _sanitize(built.message, [base, tmp, plan.root])
+
     if key and built.status in ("ok", "failed"):
         _to_cache(key, built)
     return built, renderer, version

@@ -1,187 +1,148 @@
-"""A Helm source: the options of ``helm template`` as Argo CD passes them, and the run.
+"""A Helm source rendered: ``helm template`` with the options Argo CD passes, by the renderer
+of the run.
 
-The renderer is a ``helm`` 3 binary on PATH (what Argo CD runs); without one, a Helm source
-gets status ``unsupported`` and says so.
+The renderer is a ``helm`` binary on PATH (what Argo CD runs), else the Helm Go library that
+helm-python-sdk bundles (Helm v4, what Argo CD 3.5 runs), driven as the helm CLI drives it
+(:mod:`~gitops_analysis.render.helm_engine`) in worker processes with the time limit
+(:mod:`~gitops_analysis.render.helm_worker`). Both get the same command line. The plan is made
+in :mod:`~gitops_analysis.render.helm_plan`; charts from Helm repositories and OCI registries
+come through the chart cache (:mod:`~gitops_analysis.render.helm_remote`).
+
+A render that fails carries, besides Helm's message, the text Argo CD would show in the
+Application's ``ComparisonError`` condition (after ``Failed to load target state: ``, see
+``docs/notes/helm.md``): :func:`comparison_failure`.
 """
 
 from __future__ import annotations
 
-import json
+import importlib.metadata
+import importlib.util
 import os
+import re
 import shutil
+import stat
+import sys
 import time
-from dataclasses import dataclass
+import urllib.request
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from gitops_analysis.core.errors import UsageError
-from gitops_analysis.core.paths import inside, relative
-from gitops_analysis.render.files import collect_files
-from gitops_analysis.render.reading import mapping, read_single, strings
-from gitops_analysis.render.results import Built, Refused, SourcePlan
-from gitops_analysis.render.workers import binary_version, run
+from gitops_analysis.render.helm_plan import plan_chart, plan_helm
+from gitops_analysis.render.helm_remote import cached_archive, fetch_chart, unpack
+from gitops_analysis.render.helm_values import HelmFailure
+from gitops_analysis.render.results import Built, SourcePlan
+from gitops_analysis.render.workers import Workers, binary_version, run
 
-NO_HELM = "no helm renderer: install helm 3 on PATH"
-HELM_CHOICES = ("auto", "none")
+NO_HELM = ("no helm renderer: install helm on PATH, or helm-python-sdk in this Python "
+           "(make install)")
+HELM_CHOICES = ("auto", "binary", "helm-python-sdk", "none")
+LIBRARY = "helm-python-sdk"
+_WORKER = Path(__file__).with_name("helm_worker.py")
 _MISSING_DEPENDENCY = ("found in Chart.yaml, but missing in charts/ directory",
                        "found in requirements.yaml, but missing in charts/ directory")
+_API_VERSIONS = re.compile(r"(--api-versions [^ ]+ )+")
+CACHED_SOURCE = "<path to cached source>"
+VALUES_FILE = "<temp file with values from source.helm.values/valuesObject>"
+
+__all__ = ["HELM_CHOICES", "NO_HELM", "Helm", "argocd_error", "comparison_failure",
+           "find_helm", "plan_chart", "plan_helm", "render_helm"]
 
 
-@dataclass(frozen=True)
 class Helm:
-    """The helm binary and its version."""
+    """A Helm renderer: the binary on PATH (``engine == "binary"``) or helm-python-sdk in
+    worker processes (``engine == "helm-python-sdk"``). ``chart_cache``: the folder of pulled
+    charts. Close it (or use it as a context manager) to end the workers."""
 
-    path: str
-    version: str
+    def __init__(self, engine: str, version: str, path: str = "", chart_cache: str = "") -> None:
+        self.engine = engine
+        self.version = version
+        self.path = path
+        self.chart_cache = chart_cache
+        self._workers = Workers(_WORKER, "helm") if engine == LIBRARY else None
+
+    def run(self, args: list[str], cwd: str, timeout: float,
+            env: dict[str, str]) -> tuple[int, str, str]:
+        """``helm ARGS`` in ``cwd``: (exit code, stdout, stderr); TimeoutError at the limit,
+        RuntimeError when a worker process died."""
+        if self._workers is None:
+            return run([self.path, *args], cwd, timeout, {**os.environ, **env})
+        answer = self._workers.build({"args": args, "cwd": cwd, "env": env}, timeout)
+        return int(answer.get("code", 1)), str(answer.get("out", "")), \
+            str(answer.get("err", answer.get("error", "")))
+
+    def command(self, folder: str, allow_remote: bool) -> str:
+        """An executable ``helm`` for kustomize's ``--helm-command``, written into ``folder``:
+        the binary itself, or a script that runs the library's ``helm``."""
+        if self._workers is None:
+            return self.path
+        script = os.path.join(folder, "helm")
+        cache = f"GITOPS_ANALYSIS_CHART_CACHE={_sh(self.chart_cache)} " if self.chart_cache \
+            else ""
+        remote = "GITOPS_ANALYSIS_ALLOW_REMOTE=1 " if allow_remote else ""
+        with open(script, "w", encoding="utf-8") as fh:
+            fh.write(f"#!/bin/sh\n{cache}{remote}exec {_sh(sys.executable)} -P "
+                     f"{_sh(str(_WORKER))} cli \"$@\"\n")
+        os.chmod(script, stat.S_IRWXU)
+        return script
+
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+
+    def __enter__(self) -> Helm:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
 
-def find_helm(choice: str = "auto") -> Helm | None:
-    """``auto``: the helm binary on PATH (None when there is none); ``none``: no helm."""
+def _sh(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def library_version() -> str | None:
+    """``v4.2.3 (helm-python-sdk 0.2.2)``: the Helm the library bundles; None without it."""
+    if importlib.util.find_spec("helm_python") is None:
+        return None
+    try:
+        version = importlib.metadata.version(LIBRARY)
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    try:
+        from helm_python import _native
+        sdk = _native.EXPECTED_HELM_SDK_VERSION  # read without loading the 85 MB library
+    except Exception:
+        return None
+    return f"{sdk} ({LIBRARY} {version})"
+
+
+def find_helm(choice: str = "auto", chart_cache: str | os.PathLike[str] | None = None) \
+        -> Helm | None:
+    """``auto``: the helm binary on PATH, else helm-python-sdk (None when there is neither);
+    ``binary`` / ``helm-python-sdk``: that one (a usage error when it is missing); ``none``."""
     if choice not in HELM_CHOICES:
-        raise UsageError(f"helm renderer {choice!r}", todo="use auto or none")
-    binary = shutil.which("helm") if choice == "auto" else None
-    return Helm(binary, binary_version(binary, ["version", "--short"])) if binary else None
-
-
-# --- planning ------------------------------------------------------------------------------
-
-def _resolve_value_file(real_root: str, app_dir: str, value: str) -> str:
-    """pathutil.ResolveValueFilePathOrUrl: relative to the app path; '/x': to the root."""
-    if value.startswith("/"):
-        return os.path.normpath(os.path.join(real_root, value.lstrip("/")))
-    return os.path.normpath(os.path.join(app_dir, value))
-
-
-def _stays_inside(real_root: str, target: str) -> bool:
-    return inside(target, real_root) and inside(os.path.realpath(target), real_root)
-
-
-def _value_files(helm: dict[str, Any], real_root: str, app_dir: str,
-                 ref_roots: dict[str, str | None], allow_remote: bool,
-                 extra: list[str], remote: list[str]) -> list[str]:
-    """``helm.valueFiles``: relative to the root, or a URL (only with --allow-remote)."""
-    value_files: list[str] = []
-    for vf in strings(helm.get("valueFiles")):
-        if vf.startswith("$"):
-            ref = vf.split("/", 1)[0][1:]
-            if ref not in ref_roots:
-                raise Refused("failed", f"helm.valueFiles {vf}: no source with ref: {ref}: add "
-                              "it to spec.sources", "helm")
-            other = ref_roots[ref]
-            if other is None:
-                raise Refused("external", f"helm.valueFiles {vf}: the ref source {ref} is not a "
-                              "local repository: pass --repo-map URL=DIR to render it", "helm")
-            if other != real_root:
-                raise Refused("unsupported", f"helm.valueFiles {vf}: values from another "
-                              "repository are not rendered: keep the values in the chart's "
-                              "repository", "helm")
-            target = os.path.normpath(os.path.join(real_root, vf.split("/", 1)[1]
-                                                   if "/" in vf else "."))
-        elif vf.lower().startswith(("http://", "https://")):
-            if not allow_remote:
-                raise Refused("remote", f"helm.valueFiles {vf}: not fetched (offline): pass "
-                              "--allow-remote to fetch it", "helm")
-            remote.append(vf)
-            value_files.append(vf)
-            continue
-        else:
-            target = _resolve_value_file(real_root, app_dir, vf)
-        if not _stays_inside(real_root, target):
-            raise Refused("escaped", f"helm.valueFiles {vf} leaves the repository: refused; "
-                          "keep the values file inside the repository", "helm")
-        if not os.path.exists(target) and helm.get("ignoreMissingValueFiles") is True:
-            continue
-        value_files.append(relative(target, real_root))
-        extra.append(target)
-    return value_files
-
-
-def _file_parameters(helm: dict[str, Any], real_root: str, app_dir: str,
-                     extra: list[str]) -> list[tuple[str, str]]:
-    """``helm.fileParameters``: (name, file relative to the root)."""
-    set_files: list[tuple[str, str]] = []
-    params = helm.get("fileParameters")
-    for p in params if isinstance(params, list) else []:
-        if not isinstance(p, dict) or not isinstance(p.get("path"), str):
-            continue
-        target = _resolve_value_file(real_root, app_dir, p["path"])
-        if not _stays_inside(real_root, target):
-            raise Refused("escaped", f"helm.fileParameters {p['path']} leaves the repository: "
-                          "refused; keep the file inside the repository", "helm")
-        set_files.append((str(p.get("name", "")), relative(target, real_root)))
-        extra.append(target)
-    return sorted(set_files)
-
-
-def _dependency_folders(real_root: str, app_dir: str, allow_remote: bool,
-                        remote: list[str]) -> list[str]:
-    """The folders of the chart's ``file://`` dependencies; a dependency from a repository that
-    is not in ``charts/`` is remote."""
-    chart_file = os.path.join(app_dir, "Chart.yaml")
-    read = read_single(chart_file, relative(chart_file, real_root)) \
-        if os.path.isfile(chart_file) else None
-    chart = mapping(read[1]) if isinstance(read, tuple) else {}  # helm reports a bad Chart.yaml
-    deps = chart.get("dependencies")
-    charts_dir = os.path.join(app_dir, "charts")
-    present = os.listdir(charts_dir) if os.path.isdir(charts_dir) else []
-    folders: list[str] = []
-    for dep in deps if isinstance(deps, list) else []:
-        if not isinstance(dep, dict):
-            continue
-        name, repo = str(dep.get("name") or ""), str(dep.get("repository") or "")
-        if repo.startswith("file://"):
-            target = os.path.normpath(os.path.join(app_dir, repo[len("file://"):]))
-            if not _stays_inside(real_root, target):
-                raise Refused("escaped", f"{relative(chart_file, real_root)}: dependency {name} "
-                              f"({repo}) leaves the repository: refused; keep it inside", "helm")
-            folders.append(os.path.realpath(target))
-        elif repo and not any(p == name or (p.startswith(name + "-") and p.endswith(".tgz"))
-                              for p in present):
-            if not allow_remote:
-                raise Refused("remote", f"{relative(chart_file, real_root)}: dependency {name} "
-                              f"from {repo} is not in charts/: not fetched (offline): pass "
-                              "--allow-remote to fetch it", "helm")
-            remote.append(repo)
-    return folders
-
-
-def plan_helm(plan: SourcePlan, real_root: str, app_dir: str, source: dict[str, Any],
-              app_name: str, dest_namespace: str, ref_roots: dict[str, str | None],
-              allow_remote: bool) -> None:
-    """The options of ``helm template`` as Argo CD's ``helmTemplate`` builds them."""
-    helm = mapping(source.get("helm"))
-    plan.type, plan.renderer = "helm", "helm"
-    extra: list[str] = []
-    remote: list[str] = []
-    value_files = _value_files(helm, real_root, app_dir, ref_roots, allow_remote, extra, remote)
-    set_files = _file_parameters(helm, real_root, app_dir, extra)
-    folders = [app_dir, *_dependency_folders(real_root, app_dir, allow_remote, remote)]
-    plan.files = collect_files(real_root, folders, extra)
-    plan.remote = remote
-
-    values_text = ""
-    if isinstance(helm.get("valuesObject"), (dict, list)):
-        values_text = json.dumps(helm["valuesObject"], sort_keys=True, ensure_ascii=False) + "\n"
-    elif isinstance(helm.get("values"), str) and helm["values"].strip():
-        values_text = helm["values"]
-    params = helm.get("parameters")
-    sets: dict[str, str] = {}
-    set_strings: dict[str, str] = {}
-    for p in params if isinstance(params, list) else []:
-        if isinstance(p, dict) and isinstance(p.get("name"), str):
-            (set_strings if p.get("forceString") is True else sets)[p["name"]] = \
-                "" if p.get("value") is None else str(p.get("value"))
-    plan.helm = {
-        "release": str(helm.get("releaseName") or app_name),
-        "namespace": str(helm.get("namespace") or dest_namespace or ""),
-        "value_files": value_files,
-        "values": values_text,
-        "set": sorted(sets.items()),
-        "set_string": sorted(set_strings.items()),
-        "set_file": set_files,
-        "include_crds": helm.get("skipCrds") is not True,
-        "skip_tests": helm.get("skipTests") is True,
-        "skip_schema_validation": helm.get("skipSchemaValidation") is True,
-    }
+        raise UsageError(f"helm renderer {choice!r}", todo="use " + ", ".join(HELM_CHOICES))
+    cache = os.path.abspath(os.fspath(chart_cache)) if chart_cache else ""
+    if cache and os.path.exists(cache) and not os.path.isdir(cache):
+        raise UsageError("not a folder", file=os.fspath(chart_cache or ""),
+                         todo="pass a folder to --chart-cache")
+    if choice == "none":
+        return None
+    binary = shutil.which("helm") if choice in ("auto", "binary") else None
+    if binary:
+        return Helm("binary", binary_version(binary, ["version", "--short"]), binary, cache)
+    if choice == "binary":
+        raise UsageError("no helm binary on PATH", todo="install helm or use --helm auto")
+    version = library_version()
+    if version:
+        return Helm(LIBRARY, version, "", cache)
+    if choice == LIBRARY:
+        raise UsageError("helm-python-sdk is not installed", todo="make install (pip install "
+                         "helm-python-sdk==0.2.2)")
+    return None
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -197,43 +158,142 @@ def _clean_set(value: str) -> str:
     return "".join(out)
 
 
-def render_helm(plan: SourcePlan, helm: Helm, base: str, tmp: str, deadline: float) -> Built:
-    """``helm template`` in the copy ``base`` (``tmp``: scratch space); TimeoutError at the
-    deadline (``time.monotonic``)."""
+def _quote(arg: str) -> str:
+    """Argo CD's ``GetCommandArgsToLog``: "" for empty, Go-quoted when it holds a space."""
+    if arg == "":
+        return '""'
+    if any(c.isspace() for c in arg):
+        return '"' + arg.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return arg
+
+
+def argocd_error(args: list[str], code: int, err: str, paths: dict[str, str]) -> str:
+    """What Argo CD's repo server answers when ``helm template ARGS`` fails: the gRPC error
+    text (``paths``: real path -> what Argo CD shows instead)."""
+    command = " ".join(["helm", *(_quote(a) for a in args)])
+    text = (f"rpc error: code = Unknown desc = failed to execute helm template command: failed "
+            f"running helm: `{command}` failed exit status {code}: {err.strip()}")
+    for real, shown in sorted(paths.items(), key=lambda p: -len(p[0])):
+        if real:
+            text = text.replace(real, shown)
+    if "--api-versions" in text:
+        text = _API_VERSIONS.sub("<api versions removed> ", text)
+    return text
+
+
+def comparison_failure(failure: dict[str, Any] | None, index: int,
+                       count: int) -> dict[str, Any] | None:
+    """The ``failure`` of an app's render-status entry: the source (0-based index), the kind,
+    and what Argo CD's ComparisonError says after ``Failed to load target state: ``."""
+    if not failure:
+        return None
+    return {"source": index, "kind": str(failure.get("kind", "")),
+            "message": f"failed to generate manifest for source {index + 1} of {count}: "
+                       f"{failure.get('message', '')}"}
+
+
+def _fetch_url(url: str, tmp: str, deadline: float) -> str:
+    """A values file from a URL (``--allow-remote``), for the library (the binary reads URLs)."""
+    target = os.path.join(tmp, f"values-url-{len(os.listdir(tmp))}.yaml")
+    try:
+        with urllib.request.urlopen(url, timeout=max(deadline - time.monotonic(), 1)) as r, \
+                open(target, "wb") as fh:  # http(s) only: checked by the plan
+            fh.write(r.read(64 << 20))
+    except (OSError, ValueError) as exc:
+        raise HelmFailure(f"failed to fetch values file {url}: {exc}") from None
+    return target
+
+
+def _args(plan: SourcePlan, helm: Helm, base: str, chart_dir: str, tmp: str,
+          deadline: float) -> tuple[list[str], dict[str, str]]:
+    """The ``helm template`` command line (Argo CD's ``util/helm/cmd.go`` order), and what its
+    paths are called in Argo CD's messages."""
     h = plan.helm
-    args = [helm.path, "template", ".", "--name-template", h["release"]]
+    shown = {base: CACHED_SOURCE, chart_dir: ".", plan.root: CACHED_SOURCE}
+    args = ["template", ".", "--name-template", h["release"]]
     if h["namespace"]:
         args += ["--namespace", h["namespace"]]
+    if h.get("kube_version"):
+        args += ["--kube-version", h["kube_version"]]
     for k, v in h["set"]:
         args += ["--set", f"{k}={_clean_set(v)}"]
     for k, v in h["set_string"]:
         args += ["--set-string", f"{k}={_clean_set(v)}"]
-    for k, rel in h["set_file"]:
-        args += ["--set-file", f"{k}={_clean_set(os.path.join(base, rel))}"]
-    for vf in h["value_files"]:
-        args += ["--values", vf if "://" in vf else os.path.join(base, vf)]
+    for name, kind, rel in h["set_file"]:
+        path = os.path.join(chart_dir if kind == "chart" else base, rel)
+        args += ["--set-file", f"{name}={_clean_set(path)}"]
+    for kind, rel in h["value_files"]:
+        if kind == "url":
+            args += ["--values", rel if helm.engine == "binary" else
+                     _fetch_url(rel, tmp, deadline)]
+            continue
+        path = os.path.join(chart_dir if kind == "chart" else base, rel)
+        if kind == "chart" and not os.path.exists(path) and h.get("ignore_missing"):
+            continue
+        args += ["--values", path]
     if h["values"]:
         extra = os.path.join(tmp, "values-from-spec.yaml")
         with open(extra, "w", encoding="utf-8") as fh:
             fh.write(h["values"])
         args += ["--values", extra]
+        shown[extra] = VALUES_FILE
+    for v in h.get("api_versions", []):
+        args += ["--api-versions", v]
     if h["include_crds"]:
         args.append("--include-crds")
     if h["skip_schema_validation"]:
         args.append("--skip-schema-validation")
     if h["skip_tests"]:
         args.append("--skip-tests")
+    return args, shown
+
+
+def _chart(plan: SourcePlan, helm: Helm, tmp: str, deadline: float, env: dict[str, str],
+           allow_remote: bool) -> str | Built:
+    """The pulled chart unpacked (its folder), or why not (a Built)."""
+    c = plan.helm["chart"]
+    if not allow_remote and not cached_archive(helm.chart_cache, c["repo_url"], c["name"],
+                                                c["version"]):
+        return Built("remote", message=f"chart {c['name']} {c['version'] or '(latest)'} from "
+                     f"{c['repo_url'] or '(no repoURL)'}: not fetched (offline): pass "
+                     "--allow-remote to fetch it (kept in --chart-cache DIR for the next runs)")
+    try:
+        archive, _ = fetch_chart(
+            c["repo_url"], c["name"], c["version"], cache_dir=helm.chart_cache,
+            allow_remote=allow_remote, tmp=tmp,
+            run=lambda a, cwd: helm.run(a, cwd, deadline - time.monotonic(), env))
+        return unpack(archive, os.path.join(tmp, "chart"))
+    except HelmFailure as exc:
+        return Built("failed", message=f"chart {c['name']} {c['version']} from "
+                     f"{c['repo_url']}: {exc}: check the chart, its version and the repository")
+
+
+def render_helm(plan: SourcePlan, helm: Helm, base: str, tmp: str, deadline: float,
+                allow_remote: bool = False) -> Built:
+    """``helm template`` of the copy ``base`` (``tmp``: scratch space); TimeoutError at the
+    deadline (``time.monotonic``). A failed render's ``failure`` holds Argo CD's text."""
     home = os.path.join(tmp, "helm-home")
-    env = {**os.environ, "HELM_CACHE_HOME": os.path.join(home, "cache"),
+    env = {"HELM_CACHE_HOME": os.path.join(home, "cache"),
            "HELM_CONFIG_HOME": os.path.join(home, "config"),
            "HELM_DATA_HOME": os.path.join(home, "data")}
-    cwd = os.path.join(base, plan.path)
-    code, out, err = run(args, cwd, deadline - time.monotonic(), env)
-    if code != 0 and any(m in err for m in _MISSING_DEPENDENCY):
-        code, _, err = run([helm.path, "dependency", "build"], cwd,
-                           deadline - time.monotonic(), env)
+    if plan.helm.get("chart"):
+        chart = _chart(plan, helm, tmp, deadline, env, allow_remote)
+        if isinstance(chart, Built):
+            return chart
+        cwd = chart
+    else:
+        cwd = os.path.join(base, plan.path)
+    try:
+        args, shown = _args(plan, helm, base, cwd, tmp, deadline)
+    except HelmFailure as exc:
+        return Built("failed", message=str(exc))
+    code, out, err = helm.run(args, cwd, deadline - time.monotonic(), env)
+    if code != 0 and allow_remote and any(m in err for m in _MISSING_DEPENDENCY):
+        code, _, err = helm.run(["dependency", "build"], cwd, deadline - time.monotonic(), env)
         if code == 0:
-            code, out, err = run(args, cwd, deadline - time.monotonic(), env)
+            code, out, err = helm.run(args, cwd, deadline - time.monotonic(), env)
     if code != 0:
-        return Built("failed", message=err.strip() or f"helm exited with {code}")
+        shown[tmp] = "/tmp"
+        return Built("failed", message=err.strip() or f"helm exited with {code}",
+                     failure={"kind": "helm", "message": argocd_error(args, code, err, shown)})
     return Built("ok", out)

@@ -23,7 +23,7 @@ from typing import Any
 
 from gitops_analysis.core.paths import inside, relative
 from gitops_analysis.render.directory import plan_directory
-from gitops_analysis.render.helm import plan_helm
+from gitops_analysis.render.helm_plan import plan_chart, plan_helm
 from gitops_analysis.render.kustomization import KUSTOMIZATION_FILES, plan_kustomize
 from gitops_analysis.render.reading import mapping, read_single
 from gitops_analysis.render.repositories import url_key
@@ -140,10 +140,12 @@ def plan_source(source: Any, index: int, *, app_name: str, dest_namespace: str,
     try:
         explicit = explicit_type(source)
         if chart:
-            raise Refused("external", f"chart {chart} from {repo_url or '(no repoURL)'} is a Helm "
-                          "repository, not a local repository: render it with helm and commit "
-                          "the output, or point the app at a chart folder in the repository",
-                          "helm")
+            if not repo_url:
+                raise Refused("external", f"chart {chart}: no repoURL: Argo CD cannot fetch "
+                              "it; set spec.source.repoURL to the chart's Helm repository",
+                              "helm")
+            plan_chart(plan, source, app_name, dest_namespace, ref_sources, allow_remote)
+            return plan
         root = roots.get(url_key(repo_url)) if repo_url else None
         if root is None:
             raise Refused("external", f"{repo_url or '(no repoURL)'} is not the repository "

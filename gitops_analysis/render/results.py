@@ -56,6 +56,8 @@ class Built:
     text: str | None = None
     message: str = ""
     cached: bool = False
+    # a failure Argo CD would show as a ComparisonError: {"kind", "message"} (render.helm)
+    failure: dict[str, Any] | None = None
 
 
 @dataclass
@@ -72,10 +74,18 @@ class AppRender:
     cached: bool = False  # every build of it came from the cache
     where: str = ""  # the Application's file:line, or "rendered by <parent>"
     parent: str = ""  # the app whose output held this Application (app-of-apps)
+    # the first source whose failure Argo CD would show as a ComparisonError:
+    # {"source": index, "kind": "helm", "message": <the text after 'Failed to load target
+    # state: '>} (render.helm.comparison_failure)
+    failure: dict[str, Any] | None = None
 
     def status_entry(self) -> dict[str, Any]:
-        return {"status": self.status, "renderer": self.renderer, "version": self.version,
-                "message": self.message, "source_types": list(self.source_types)}
+        entry: dict[str, Any] = {
+            "status": self.status, "renderer": self.renderer, "version": self.version,
+            "message": self.message, "source_types": list(self.source_types)}
+        if self.failure:
+            entry["failure"] = dict(self.failure)
+        return entry
 
     def line(self) -> str:
         if self.status == "ok":

@@ -59,10 +59,11 @@ def binary_version(binary: str, args: list[str]) -> str:
 
 
 class _Worker:
-    """One pykustomize worker process (worker.py), used by one thread at a time."""
+    """One worker process (worker.py, or ``script``), used by one thread at a time."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-P", str(_WORKER)],
+    def __init__(self, script: Path = _WORKER, label: str = "kustomize") -> None:
+        self.label = label
+        self.proc = subprocess.Popen([sys.executable, "-P", str(script)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -80,14 +81,15 @@ class _Worker:
             self.requests.write(json.dumps(request).encode("utf-8") + b"\n")
             self.requests.flush()
         except OSError:
-            raise RuntimeError(f"the kustomize worker process ended (exit code "
+            raise RuntimeError(f"the {self.label} worker process ended (exit code "
                                f"{self.proc.wait()})") from None
         try:
             line = self.answers.get(timeout=max(timeout, 0.001))
         except queue.Empty:
             raise TimeoutError from None
         if line is None:
-            raise RuntimeError(f"the kustomize worker process ended (exit code {self.proc.wait()})")
+            raise RuntimeError(f"the {self.label} worker process ended (exit code "
+                               f"{self.proc.wait()})")
         answer = json.loads(line)
         return answer if isinstance(answer, dict) else {"ok": False, "error": "no answer"}
 
@@ -111,9 +113,13 @@ class _Worker:
 
 
 class Workers:
-    """A worker per thread, started on first use; a worker that timed out is replaced."""
+    """A worker per thread, started on first use; a worker that timed out is replaced.
 
-    def __init__(self) -> None:
+    ``script``: the worker program (default: worker.py, pykustomize; the Helm renderer uses
+    helm_worker.py); ``label`` names it in messages."""
+
+    def __init__(self, script: Path = _WORKER, label: str = "kustomize") -> None:
+        self.script, self.label = script, label
         self.local = threading.local()
         self.all: list[_Worker] = []
         self.lock = threading.Lock()
@@ -123,7 +129,7 @@ class Workers:
         TimeoutError at the time limit, RuntimeError when the worker process died."""
         w = getattr(self.local, "worker", None)
         if w is None or not w.alive():
-            w = _Worker()
+            w = _Worker(self.script, self.label)
             self.local.worker = w
             with self.lock:
                 self.all.append(w)
