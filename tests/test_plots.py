@@ -94,13 +94,17 @@ def inside(seg, rect, margin=EPS) -> bool:
         and hi_y > ry0 + margin
 
 
+def hub(graph: nx.DiGraph) -> str:
+    """The app that provides to the most others (the demo: common-services, to all 9)."""
+    return max(graph, key=lambda n: (graph.out_degree(n), n))
+
+
 def layouts(fleets):
     demo = _graph_of(DEMO / "broken")
     yield "fleet-10", plots.wave_layout(fleets[10])
     yield "fleet-30", plots.wave_layout(fleets[30])
     yield "fleet-100", plots.wave_layout(fleets[100])
-    yield "demo", plots.wave_layout(demo, highlight="common-services",
-                                    blast=blast_radius(demo, "common-services"))
+    yield "demo", plots.wave_layout(demo, highlight=hub(demo), blast=blast_radius(demo, hub(demo)))
     yield "hand", plots.wave_layout(hand_graph(), highlight="hub", blast=["a", "b"])
 
 
@@ -125,10 +129,12 @@ def test_no_two_edges_share_a_lane_segment(fleets):
 
 def test_a_hub_fans_out_on_lanes_of_its_own(fleets):
     # the issue: common-services -> jupyter / kserve / web-apps / spark read as one chain
-    lay = plots.wave_layout(_graph_of(DEMO / "broken"))
-    hub = [r for r in lay.routes if r.provider == "common-services" and len(r.points) > 2]
-    lanes = [r.points[2][1] for r in hub]  # start, out-track, lane, in-track, end
-    assert len(hub) == 8 and len(set(lanes)) == len(hub)  # profiles: a straight neighbour
+    demo = _graph_of(DEMO / "broken")
+    assert demo.out_degree(hub(demo)) == 9 and hub(demo).endswith("common-services")
+    lay = plots.wave_layout(demo)
+    fan = [r for r in lay.routes if r.provider == hub(demo) and len(r.points) > 2]
+    lanes = [r.points[2][1] for r in fan]  # start, out-track, lane, in-track, end
+    assert len(fan) == 8 and len(set(lanes)) == len(fan)  # profiles: a straight neighbour
 
 
 def test_edges_are_orthogonal_and_never_cross_a_box(fleets):
@@ -229,6 +235,17 @@ def test_blast_outline_only_on_the_blast_radius():
             if (p.get_gid() or "").startswith("box:")}
     assert len(edge) == 9
     assert {n for n, c in edge.items() if c == plots.HIGHLIGHT} == {"hub", "a", "b"}
+
+
+def test_apps_are_shown_without_a_namespace_they_all_share():
+    assert plots.short_names(["argocd/a", "argocd/b-c"]) == {"argocd/a": "a", "argocd/b-c": "b-c"}
+    assert plots.short_names(["argocd/a", "team/a"]) == {"argocd/a": "argocd/a",
+                                                         "team/a": "team/a"}
+    assert plots.short_names(["a", "argocd/b"]) == {"a": "a", "argocd/b": "argocd/b"}
+    g = nx.relabel_nodes(hand_graph(), lambda n: f"argocd/{n}")
+    lay = plots.wave_layout(g, highlight="argocd/hub", blast=["argocd/a"])
+    assert lay.boxes["argocd/hub"].text == "hub\nfailing"
+    assert lay.legend[-1][2] == "hub and the 1 app that fails with it"
 
 
 def test_sizes_stay_bounded_at_100_apps(fleets):

@@ -131,7 +131,7 @@ def test_notebooks_read_a_saved_analysis_without_the_dataset(tmp_path):
     ctx = nb.prepare(str(DEMO / "broken"))
     saved = nb.save_analysis(ctx, tmp_path / nb.ANALYSIS_FILE)
     again = nb.prepare(str(tmp_path / "no-such-dataset"), analysis=str(saved))
-    assert again.app == "common-services" and again.label == str(DEMO / "broken")
+    assert again.app == ctx.app and again.label == str(DEMO / "broken")
     assert again.findings.equals(ctx.findings) and again.overlap is not None
     assert again.fix is not None  # the fix (and its render) is made once, by report
     # a file that is not an analysis is refused before any object is built from it

@@ -56,8 +56,8 @@ class Table:
         head = "".join(cell("th", c, n) for c, n in zip(self.frame.columns, numeric))
         rows = "".join("<tr>" + "".join(cell("td", v, n) for v, n in zip(row, numeric)) +
                        "</tr>" for row in self.frame.itertuples(index=False))
-        return (f'<table class="ga-table"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{rows}</tbody></table>")
+        return (f'<div class="ga-scroll" style="overflow-x: auto"><table class="ga-table">'
+                f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")
 
 
 def _text(value: object) -> str:
@@ -113,10 +113,12 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 main { max-width: @MAIN@px; margin: 0 auto; }
 .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { text-align: left; vertical-align: top; }
 .jp-RenderedHTMLCommon td.num, .jp-RenderedHTMLCommon th.num { text-align: right; }
-.jp-RenderedHTMLCommon table.ga-table td { max-width: 48em; overflow-wrap: anywhere; }
+.jp-RenderedHTMLCommon table.ga-table td { max-width: 48em; overflow-wrap: break-word; }
 .jp-RenderedHTMLCommon pre, .jp-RenderedHTMLCommon code, .jp-RenderedHTMLCommon pre code,
 .jp-RenderedHTMLCommon .highlight pre, .jp-RenderedText pre {
   font-family: var(--jp-code-font-family); }
+.jp-RenderedMarkdown pre { background: #f6f6f6; border: 1px solid #e2e2e2; border-radius: 3px;
+  padding: 6px 8px; overflow-x: auto; }
 .jp-RenderedImage img { max-width: 100%; height: auto; }
 p.ga-empty { font-style: italic; }
 </style>

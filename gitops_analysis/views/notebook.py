@@ -158,12 +158,20 @@ def apps_table(ctx: NotebookContext) -> Table:
 
 
 def kinds_table(ctx: NotebookContext, top: int = 25) -> Table:
+    """The ``top`` kinds by count, and how many of each every app deploys (most first): one
+    row a kind, so it stays readable at 100 apps."""
     res = ctx.ds.resources
     kind = res["group"].where(res["group"] == "", res["group"] + "/") + res["kind"].astype(str)
-    table = pd.crosstab(kind.rename("kind"), res["app"])
-    table = table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-    table.columns.name = None
-    return Table(table.head(top).reset_index(), "No resource was read.")
+    counts = pd.crosstab(kind.rename("kind"), res["app"])
+    total = counts.sum(axis=1).sort_values(ascending=False, kind="stable").head(top)
+    rows = []
+    for k, n in total.items():
+        by_app = sorted(((a, int(c)) for a, c in counts.loc[k].items() if c > 0),
+                        key=lambda x: (-x[1], x[0]))
+        rows.append({"kind": k, "resources": int(n), "apps": len(by_app),
+                     "by app": ", ".join(f"{a} {c}" for a, c in by_app)})
+    return Table(pd.DataFrame(rows, columns=["kind", "resources", "apps", "by app"]),
+                 "No resource was read.")
 
 
 def problems_table(ctx: NotebookContext) -> Table:
@@ -201,11 +209,13 @@ def _figure(figsize: tuple[float, float], *, fill: bool = False):
     return fig, (fig.add_axes((0.0, 0.0, 1.0, 1.0)) if fill else fig.add_subplot())
 
 
-def figure_size_for(n_apps: int) -> tuple[float, float]:
-    """The overlap matrix: a square-ish size that keeps labels readable from 5 to 150 apps."""
-    side = min(max(6.0, (0.32 if n_apps <= 20 else 0.22 if n_apps <= 40 else 0.16) * n_apps
-                   + 3.0), 40.0)
-    return side, side * 0.9
+def figure_size_for(n_apps: int, longest_label: int = 24) -> tuple[float, float]:
+    """The overlap matrix: cells of one line of text and room for the longest app label."""
+    cell = 0.34 if n_apps <= 20 else (0.24 if n_apps <= 40 else 0.17)
+    font = 9 if n_apps <= 20 else (7 if n_apps <= 40 else 6)
+    label = longest_label * 0.6 * font / 72
+    side = max(n_apps - 1, 1) * cell
+    return min(side + label + 0.8, 60.0), min(side + 0.87 * label + 1.6, 60.0)
 
 
 def plot_overlap(ctx: NotebookContext) -> FigureOutput:
@@ -216,8 +226,10 @@ def plot_overlap(ctx: NotebookContext) -> FigureOutput:
     for a, b, n in pairs[["app_a", "app_b", "differing"]].itertuples(index=False):
         if a in differing.index and b in differing.index:
             differing.at[a, b] = differing.at[b, a] = n
-    fig, ax = _figure(figure_size_for(len(matrix)))
     waves = dict(zip(ctx.ds.apps["app"], ctx.ds.apps["wave"]))
+    shown = plots.short_names(matrix.index)
+    longest = max((len(f"{shown[a]}  (w{waves[a]})") for a in matrix.index), default=10)
+    fig, ax = _figure(figure_size_for(len(matrix), longest))
     title = ("No two apps deploy the same resource" if pairs.empty else
              "Resources deployed by both apps" + (" (apps that share something)"
                                                   if only_shared else ""))
@@ -282,8 +294,9 @@ def cascade_figure(ctx: NotebookContext) -> FigureOutput | None:
     if not ctx.app:
         return None
     keep = [ctx.app, *blast_radius(ctx.graph, ctx.app)]
+    name = plots.short_names(ctx.graph)[ctx.app]
     return _graph_figure(ctx.graph.subgraph(keep).copy(), ctx.app, "cascade",
-                         f"If {ctx.app} fails: the apps that fail with it")
+                         f"If {name} fails: the apps that fail with it")
 
 
 def edges_table(ctx: NotebookContext) -> Table:

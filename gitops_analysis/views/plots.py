@@ -5,6 +5,7 @@ no edge through a box, every text with its size in points."""
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,8 +31,6 @@ _ORDER_TEXT = {"ok": "needs, provider in an earlier wave", "race": "needs, same 
 DIFFER = "#882255"  # outline of overlap cells whose renders differ
 _CMAP = LinearSegmentedColormap.from_list("overlap", ["#ffffff", "#fde0c5", "#d55e00"])
 
-# -- overlap matrix --------------------------------------------------------------------------
-
 def plot_overlap_matrix(matrix: pd.DataFrame, ax: Axes, *, waves: dict[str, int] | None = None,
                         differing: pd.DataFrame | None = None,
                         title: str = "Resources deployed by both apps") -> Axes:
@@ -50,7 +49,8 @@ def plot_overlap_matrix(matrix: pd.DataFrame, ax: Axes, *, waves: dict[str, int]
     vmax = max(1.0, float(np.nanmax(tri)))
     ax.imshow(np.ma.masked_invalid(tri), cmap=_CMAP.with_extremes(bad="white"), vmin=0,
               vmax=vmax, interpolation="nearest", aspect="equal")
-    label = (lambda a: f"{a}  (w{waves[a]})") if waves else (lambda a: a)
+    shown = short_names(names)
+    label = (lambda a: f"{shown[a]}  (w{waves[a]})") if waves else (lambda a: shown[a])
     fontsize = 9 if n <= 20 else (7 if n <= 40 else 6)
     ax.set_xticks(range(n - 1), labels=[label(a) for a in names[:-1]], rotation=60, ha="right",
                   rotation_mode="anchor", fontsize=fontsize)
@@ -73,12 +73,12 @@ def plot_overlap_matrix(matrix: pd.DataFrame, ax: Axes, *, waves: dict[str, int]
     if diff.any():
         handles.append(Patch(fill=False, ec=DIFFER, lw=2.2,
                              label="renders differ: the apps overwrite each other"))
-    ax.legend(handles=handles, loc="upper right", fontsize=fontsize, frameon=False)
-    ax.set_title(title, fontsize=11)
+    # above the triangle, under the title: the cells stay uncovered
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), fontsize=fontsize,
+              frameon=False, borderaxespad=0.0)
+    ax.set_title(title, fontsize=11, pad=(1.6 * len(handles) + 0.8) * fontsize)
     return ax
 
-
-# -- wave graph layout -----------------------------------------------------------------------
 
 NODE_PT, EDGE_PT, HEAD_PT, LEGEND_PT, TITLE_PT = 10.0, 9.0, 10.0, 9.0, 12.0
 PAD = 0.07          # text to box edge (in)
@@ -102,15 +102,11 @@ def text_size(text: str, points: float) -> tuple[float, float]:
     return width / 72.0, len(lines) * points * 1.2 / 72.0
 
 
-def _wrap(name: str) -> list[str]:
-    """The name on lines of at most WRAP characters, broken after a hyphen where it can be."""
-    lines, line = [], ""
-    for part in name.replace("-", "-\0").split("\0"):
-        if line and len(line) + len(part) > WRAP:
-            lines.append(line)
-            line = ""
-        line += part
-    return lines + [line]
+def short_names(names) -> dict[str, str]:
+    """App ids as shown: without their namespace when every app has the same one (argocd/x)."""
+    spaces = {n.split("/", 1)[0] if "/" in n else None for n in names}
+    one = len(spaces) == 1 and None not in spaces
+    return {n: n.split("/", 1)[1] if one else n for n in names}
 
 
 def _names(kind: str, items: list[str], budget: int = 24) -> str:
@@ -206,7 +202,7 @@ class _Edge:
     track: dict[str, int] = field(default_factory=dict)   # o and i: track in its gap group
 
     @property
-    def span(self) -> tuple[int, int]:
+    def span(self) -> tuple[int, int]:  # the gaps its lane crosses, from first to last
         return min(self.out_gap, self.in_gap), max(self.out_gap, self.in_gap)
 
 
@@ -334,7 +330,9 @@ def wave_layout(graph: nx.DiGraph, *, highlight: str | None = None,
                    else edge_labels)
     lanes = _lanes(edges, row, nrows)
     # boxes: the name on short lines and the status; tall enough for their ports
-    text = {n: "\n".join(_wrap(n) + [graph.nodes[n]["status"]]) for n in graph}
+    shown = short_names(graph)
+    text = {n: "\n".join(textwrap.wrap(shown[n], WRAP, break_on_hyphens=True) +
+                         [graph.nodes[n]["status"]]) for n in graph}
     ends = Counter([(e.u, e.out_side) for e in edges] + [(e.v, e.in_side) for e in edges])
     mid = {x for e in edges if e.kind == "straight" for x in ((e.u, e.out_side), (e.v, e.in_side))}
     size: dict[str, tuple[float, float]] = {}
@@ -423,11 +421,11 @@ def wave_layout(graph: nx.DiGraph, *, highlight: str | None = None,
              if any(d["status"] == s for _, d in graph.nodes(data=True))]
     items += [("edge", ORDER_COLOURS[o], _ORDER_TEXT[o]) for o in ORDER_COLOURS
               if any(e.order == o for e in edges)]
-    if outlined:
-        more = len(outlined) - 1
-        items.append(("outline", HIGHLIGHT, f"{highlight} and the {more} app"
-                      f"{'' if more == 1 else 's'} that fail with it" if more else
-                      f"{highlight} (no app fails with it)"))
+    if highlight in outlined:
+        more, name = len(outlined) - 1, shown[highlight]
+        items.append(("outline", HIGHLIGHT, f"{name} and the {more} app{'s' * (more != 1)} "
+                      f"that fail{'s' * (more == 1)} with it" if more else
+                      f"{name} (no app fails with it)"))
     legend, lx, depth = [], MARGIN, depth + 0.2
     line_h = text_size("Ag", LEGEND_PT)[1]
     for kind, colour, label in items:
