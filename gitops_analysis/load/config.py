@@ -151,8 +151,8 @@ def load_config(path: str | Path | None) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        what = str(exc).split(" (at line")[0]
+        what, _, at = str(exc).partition(" (at line ")
+        line = int(at.split(",")[0]) if at.split(",")[0].isdigit() else None
         raise InputError(f"not valid TOML ({what})", file=display, line=line,
                          todo="fix the TOML syntax") from None
     lines = tuple(text.splitlines())
