@@ -209,7 +209,9 @@ def _args(plan: SourcePlan, helm: Helm, base: str, chart_dir: str, tmp: str,
     """The ``helm template`` command line (Argo CD's ``util/helm/cmd.go`` order), and what its
     paths are called in Argo CD's messages."""
     h = plan.helm
-    shown = {base: CACHED_SOURCE, chart_dir: ".", plan.root: CACHED_SOURCE}
+    shown = {base: CACHED_SOURCE, plan.root: CACHED_SOURCE}
+    if h.get("chart"):
+        shown[chart_dir] = "."  # a pulled chart: Argo CD renders it in a folder of its own
     args = ["template", ".", "--name-template", h["release"]]
     if h["namespace"]:
         args += ["--namespace", h["namespace"]]
