@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml constraints.txt
 	# kustomize in-process (bundles kustomize API v0.21.3); its metadata asks for Python 3.14,
 	# but it runs on 3.11, so it is pinned and installed without that check
 	$(BIN)/python -m pip install --quiet --ignore-requires-python pykustomize==0.1.4
+	# Helm in-process (helm-python-sdk bundles the Helm v4.2.3 Go library): render uses it when no
+	# helm binary is on PATH; pinned in constraints.txt (also a dependency in pyproject.toml)
+	$(BIN)/python -m pip install --quiet -c constraints.txt helm-python-sdk
 	touch $(STAMP)
 
 install: $(STAMP)
