@@ -125,20 +125,44 @@ def _location(source: str, position: int) -> str:
 
 
 def _walk_type(params: Any, fields: list[str], name: str) -> str:
-    """Go's reason for a field that cannot be read on a non-map, found by walking the data
-    from the root (a chain inside ``range``/``with`` starts elsewhere: then a generic text)."""
+    """Go's reason for a field read on something that is no map. Go names the static type,
+    ``interface {}`` for every value of decoded data; a nil is a nil pointer. The data is walked
+    from the root (a chain inside ``range``/``with`` starts elsewhere: then the generic text)."""
     value = params
     for field in fields:
         if field == name and not isinstance(value, dict):
             break
         if not isinstance(value, dict) or field not in value:
-            return f"can't evaluate field {name}"
+            return f"can't evaluate field {name} in type interface {{}}"
         value = value[field]
     if value is None:
         return f"nil pointer evaluating interface {{}}.{name}"
-    kind = {bool: "bool", float: "float64", str: "string", list: "[]interface {}",
-            tuple: "[]string"}.get(type(value), "interface {}")
-    return f"can't evaluate field {name} in type {kind}"
+    return f"can't evaluate field {name} in type interface {{}}"
+
+
+def _command_at(source: str, position: int) -> str:
+    """The text of the command that starts at a byte offset (up to ``|``, ``)`` or ``}}``)."""
+    text = source.encode("utf-8")[position:].decode("utf-8", "replace")
+    depth, quote, i = 0, "", 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'`":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and (c == "|" or text.startswith("}}", i) or text.startswith(" -}}", i)):
+            break
+        i += 1
+    return text[:i].strip()
 
 
 def _execution_reason(source: str, exc: gotpl.TemplateExecutionError, params: Any) -> str:
@@ -150,6 +174,8 @@ def _execution_reason(source: str, exc: gotpl.TemplateExecutionError, params: An
         text, go_pos, fields = chain
         if _MISSING.match(message):
             reason = f'map has no entry for key "{m.group(1)}"'
+        elif text.startswith("$"):
+            reason = f"can't evaluate field {m.group(1)} in type interface {{}}"
         else:
             reason = _walk_type(params, fields, m.group(1))
         return f'template: {_location(source, go_pos)}: executing "base" at <{text}>: {reason}'
@@ -157,7 +183,9 @@ def _execution_reason(source: str, exc: gotpl.TemplateExecutionError, params: An
     if f:
         cause = exc.__cause__
         detail = str(cause) if isinstance(cause, FunctionError) else f.group(2)
-        message = f"error calling {f.group(1)}: {detail}"
+        node = _command_at(source, position)
+        return (f'template: {_location(source, position)}: executing "base" at <{node}>: '
+                f"error calling {f.group(1)}: {detail}")
     return f'template: {_location(source, position)}: executing "base": {message}'
 
 
