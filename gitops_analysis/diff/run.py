@@ -20,7 +20,7 @@ from typing import TextIO
 import pandas as pd
 
 from gitops_analysis.analysis.coverage import Coverage, coverage
-from gitops_analysis.core.errors import UsageError
+from gitops_analysis.core.errors import NotADatasetError, UsageError
 from gitops_analysis.diff.compare import Changes, FindingsDiff, changes, match_findings
 from gitops_analysis.diff.render import Rendered, Renderers, Reuse, render_revision
 from gitops_analysis.diff.revisions import WORKTREE, Repository, open_repository
@@ -174,6 +174,12 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
     finally:
         if renderers.kustomize is not None:
             renderers.kustomize.close()
+    cov = made["head"].coverage
+    if len(cov.frame) and (cov.frame["state"] == "not-analysed").all():
+        raise NotADatasetError(
+            f"nothing was analysed at the head: {cov.line('head').split(': ', 1)[1]}",
+            file=str(repo), todo="pass --repo-map URL=DIR for the repositories the apps name "
+                                 "(REPO is the one its origin remote names)")
     result = DiffResult(made["base"], made["head"], sorted(changed),
                         match_findings(made["base"].findings, made["head"].findings),
                         changes(made["base"].ds, made["head"].ds))
