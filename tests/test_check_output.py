@@ -47,19 +47,19 @@ def test_first_line_says_what_was_not_analysed(capsys, mixed):
     assert lines[0] == ("mixed: 1 of 4 apps analysed; 3 not (remote 1, render failed 1, "
                         "unsupported 1)")
     assert lines[1:4] == [
-        "  not analysed: cert-manager (render failed): kustomize build failed",
-        "  not analysed: chart (remote): a chart from a Helm repository: pass --allow-remote",
-        "  not analysed: plugin (unsupported): a config management plugin"]
+        "  not analysed: argocd/cert-manager (render failed): kustomize build failed",
+        "  not analysed: argocd/chart (remote): a chart from a Helm repository: pass --allow-remote",
+        "  not analysed: argocd/plugin (unsupported): a config management plugin"]
     # the missing CRD could come from the unrendered cert-manager app: a warning, not an error
     assert code == 0 and "warning (unproven) The Kubernetes API could not find" in out
     assert run(capsys, str(mixed), "--require-complete")[0] == 1
     doc = json.loads(run(capsys, str(mixed), "--format", "json")[1])
     assert doc["coverage"]["analysed"] == 1
-    assert [g["app"] for g in doc["coverage"]["not_analysed"]] == ["cert-manager", "chart",
-                                                                   "plugin"]
+    assert [g["app"] for g in doc["coverage"]["not_analysed"]] == [
+        "argocd/cert-manager", "argocd/chart", "argocd/plugin"]
     crd = [f for f in doc["findings"] if f["slug"] == "crd-missing"][0]
     assert (crd["severity"], crd["confidence"], crd["could_come_from"][0]) == \
-        ("warning", "unproven", "cert-manager")
+        ("warning", "unproven", "argocd/cert-manager")
 
 
 def test_a_refused_link_is_named(capsys, tmp_path):
@@ -71,7 +71,7 @@ def test_a_refused_link_is_named(capsys, tmp_path):
     (root / "rendered" / "a.yaml").symlink_to(outside)
     code, out, _ = run(capsys, str(root))
     assert out.splitlines()[0] == "d: 1 of 2 apps analysed; 1 not (refused file 1)"
-    assert out.splitlines()[1].startswith("  not analysed: a (refused file): ")
+    assert out.splitlines()[1].startswith("  not analysed: argocd/a (refused file): ")
     assert run(capsys, str(root), "--require-complete")[0] == 1
 
 
@@ -123,8 +123,8 @@ def test_text_fits_120_columns_and_has_no_colour_in_a_pipe():
     # the root cause comes before the 30-odd findings it causes, which are folded under it
     assert text[0] == "broken: 10 of 10 apps analysed"
     assert text[2].startswith("Root causes")
-    assert text[3] == "  common-services  GA201 namespace-missing (1)"
-    assert text[5].strip().startswith("blocks 9 apps (33 findings): jupyter, katib")
+    assert text[3] == "  argocd/common-services  GA201 namespace-missing (1)"
+    assert text[5].strip().startswith("blocks 9 apps (33 findings): argocd/jupyter, argocd/katib")
     assert not any("GA601" in line for line in text)  # folded by default
     everything = _check_in_a_pipe([str(DEMO / "broken"), "--show-all"]).stdout
     assert everything.count("GA601 blocked-by-dependency") == 9  # one group per blocked app
@@ -191,4 +191,5 @@ def test_sarif_carries_coverage_as_notifications(capsys, mixed):
     doc = json.loads(run(capsys, str(mixed), "--format", "sarif")[1])
     notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert [n["message"]["text"].split(":")[1].strip() for n in notes] == \
-        ["cert-manager (render failed)", "chart (remote)", "plugin (unsupported)"]
+        ["argocd/cert-manager (render failed)", "argocd/chart (remote)",
+         "argocd/plugin (unsupported)"]

@@ -31,15 +31,15 @@ def test_states_and_reasons(tmp_path):
                    "plugin": ("unsupported", "config management plugin")})
     cov = coverage(load_dataset(root))
     got = {r.app: (r.state, r.reason) for r in cov.frame.itertuples(index=False)}
-    assert got == {"web": ("analysed", ""),
-                   "cert-manager": ("not-analysed", "render failed"),
-                   "remote-chart": ("not-analysed", "remote"),
-                   "plugin": ("not-analysed", "unsupported"),
-                   "gone": ("not-analysed", "missing render")}
+    assert got == {"argocd/web": ("analysed", ""),
+                   "argocd/cert-manager": ("not-analysed", "render failed"),
+                   "argocd/remote-chart": ("not-analysed", "remote"),
+                   "argocd/plugin": ("not-analysed", "unsupported"),
+                   "argocd/gone": ("not-analysed", "missing render")}
     d = cov.as_dict()
     assert (d["apps"], d["analysed"], d["partial"]) == (5, 1, [])
-    assert [g["app"] for g in d["not_analysed"]] == ["cert-manager", "gone", "plugin",
-                                                     "remote-chart"]
+    assert [g["app"] for g in d["not_analysed"]] == ["argocd/cert-manager", "argocd/gone",
+                                                     "argocd/plugin", "argocd/remote-chart"]
     assert cov.line("ds") == ("ds: 1 of 5 apps analysed; 4 not (missing render 1, remote 1, "
                               "render failed 1, unsupported 1)")
 
@@ -54,8 +54,9 @@ def test_a_crd_only_an_unrendered_app_could_supply_is_an_unproven_warning(tmp_pa
     crd = f[f["slug"] == "crd-missing"]
     assert len(crd) == 1
     row = crd.iloc[0]
-    assert (row["severity"], row["confidence"], row["app"]) == ("warning", "unproven", "web")
-    assert row["could_come_from"] == ("cert-manager",)
+    assert (row["severity"], row["confidence"], row["app"]) == ("warning", "unproven",
+                                                               "argocd/web")
+    assert row["could_come_from"] == ("argocd/cert-manager",)
     # nothing unproven starts a cascade
     assert not (f["slug"] == "blocked-by-dependency").any()
 
@@ -76,4 +77,4 @@ def test_candidates_are_ranked_by_what_their_names_share(tmp_path):
     f = run_rules(load_dataset(root))
     row = f[f["slug"] == "crd-missing"].iloc[0]
     # both are unrendered; the one whose name shares the API group's words comes first
-    assert row["could_come_from"] == ("cert-manager", "aaa-unrelated")
+    assert row["could_come_from"] == ("argocd/cert-manager", "argocd/aaa-unrelated")

@@ -33,7 +33,7 @@ def test_demo_loads_everything(broken, fixed):
 def test_common_services_gets_invalid_spec_error(broken):
     _, f = broken
     err = f[f["argocd_condition"] == "InvalidSpecError"]
-    assert list(err["app"]) == ["common-services"]
+    assert list(err["app"]) == ["argocd/common-services"]
     assert list(err["message"]) == [
         "Namespace for default-install-config-4ct9bg6t8b /v1, Kind=ConfigMap is missing."]
     assert (err["kind"].iloc[0], err["name"].iloc[0]) == \
@@ -42,7 +42,7 @@ def test_common_services_gets_invalid_spec_error(broken):
 
 def test_web_apps_blocked_with_missing_crd_message_and_chain(broken):
     _, f = broken
-    web = f[(f["app"] == "web-apps") & (f["slug"] == "blocked-by-dependency")]
+    web = f[(f["app"] == "argocd/web-apps") & (f["slug"] == "blocked-by-dependency")]
     # data/demo/README.md: three Istio kinds whose CRDs only common-services supplies, and the
     # kubeflow namespace it creates
     assert sorted(web["kind"]) == ["AuthorizationPolicy", "DestinationRule", "Namespace",
@@ -54,7 +54,7 @@ def test_web_apps_blocked_with_missing_crd_message_and_chain(broken):
         "The Kubernetes API could not find networking.istio.io/VirtualService for requested "
         f"resource kubeflow/{vs['name']}. Make sure the \"VirtualService\" CRD is installed on "
         "the destination cluster.")
-    assert chain_text(vs["chain"]) == ("web-apps <- VirtualService CRD <- common-services: "
+    assert chain_text(vs["chain"]) == ("argocd/web-apps <- VirtualService CRD <- argocd/common-services: "
                                 "InvalidSpecError")
 
 
@@ -62,7 +62,7 @@ def test_shared_resources_with_trainer_and_spark(broken):
     _, f = broken
     shared = f[f["slug"].isin(["shared-resource", "shared-crd"])]
     pairs = {tuple(sorted((a, *r))) for a, r in zip(shared["app"], shared["related_apps"])}
-    assert pairs == {("common-services", "trainer"), ("common-services", "spark")}
+    assert pairs == {("argocd/common-services", "argocd/trainer"), ("argocd/common-services", "argocd/spark")}
     differ = shared[shared["detail"].str.startswith("manifests differ")]
     assert set(differ["name"]) == {"kubeflow-trainer-controller-manager"}
 
@@ -70,11 +70,11 @@ def test_shared_resources_with_trainer_and_spark(broken):
 def test_cascade_and_blast_radius(broken):
     ds, f = broken
     g = wave_graph(ds, f)
-    assert g.nodes["common-services"]["status"] == "failing"
-    assert g.nodes["web-apps"]["status"] == "blocked"
-    radius = blast_radius(g, "common-services")
-    assert set(radius) == set(ds.apps["name"]) - {"common-services"}
-    assert blast_radius(g, "web-apps") == []
+    assert g.nodes["argocd/common-services"]["status"] == "failing"
+    assert g.nodes["argocd/web-apps"]["status"] == "blocked"
+    radius = blast_radius(g, "argocd/common-services")
+    assert set(radius) == set(ds.apps["app"]) - {"argocd/common-services"}
+    assert blast_radius(g, "argocd/web-apps") == []
 
 
 def test_fixed_has_no_error_and_no_shared_key(fixed):

@@ -24,9 +24,9 @@ def test_kubeflow_fix_matches_the_hand_made_fix(kubeflow_broken, kubeflow_broken
                                                kubeflow_fixed):
     plan = plan_fix(kubeflow_broken, kubeflow_broken_findings)
     assert len(plan.ownership) == 414
-    assert (plan.ownership["losers"].map(tuple) == ("kubeflow-common-services",)).all()
+    assert (plan.ownership["losers"].map(tuple) == ("argocd/kubeflow-common-services",)).all()
     after = apply_fix(kubeflow_broken, plan)
-    app = "kubeflow-common-services"
+    app = "argocd/kubeflow-common-services"
     assert _keys(after, app) == _keys(kubeflow_fixed, app)
     assert len(_keys(after, app)) == 261
     proof = prove(kubeflow_broken, kubeflow_broken_findings, plan)
@@ -56,12 +56,12 @@ def test_demo_fix_writes_a_kustomization_that_renders_to_the_fixed_variant(tmp_p
     plan, proof = make_fix(ds, repo=str(DEMO / "repo"))
     write_fix(tmp_path / "fix", ds, plan, proof)
     assert plan.ownership["reason"].str.contains("only aggregates it").all()
-    proposal = plan.kustomizations["common-services"]
+    proposal = plan.kustomizations["argocd/common-services"]
     assert proposal["status"] == "written"
     assert proposal["dropped"] == ["../../applications/trainer", "../../applications/spark"]
     assert "  namespace: kubeflow\n" in proposal["text"]
-    assert proof.ok and proof.rendered["common-services"]["ok"]
-    got = _docs_without_origin(proof.rendered["common-services"]["text"])
+    assert proof.ok and proof.rendered["argocd/common-services"]["ok"]
+    got = _docs_without_origin(proof.rendered["argocd/common-services"]["text"])
     want = _docs_without_origin((DEMO / "fixed" / "rendered" / "common-services.yaml").read_text())
     assert got == want
     out = tmp_path / "fix"
@@ -70,7 +70,7 @@ def test_demo_fix_writes_a_kustomization_that_renders_to_the_fixed_variant(tmp_p
     patch = yaml.safe_load((out / "patches" / "common-services-source.yaml").read_text())
     assert patch["spec"]["source"]["path"] == "argocd/common-services"
     text = (out / "fix.md").read_text()
-    assert "| `common-services` | 154 | 114 |" in text
+    assert "| `argocd/common-services` | 154 | 114 |" in text
     assert "No shared resource, missing namespace, late dependency or blocked app remains." in text
     # the user's repository is untouched
     assert not (DEMO / "repo" / "argocd" / "common-services" / "kustomization.yaml").read_text() \
@@ -93,7 +93,7 @@ def test_wave_changes_order_providers_first(tmp_path):
     plan = plan_fix(ds, findings)
     # lowering the one provider beats raising three consumers
     assert plan.wave_changes[["app", "old_wave", "new_wave"]].values.tolist() == \
-        [["platform", 5, 0]]
+        [["argocd/platform", 5, 0]]
     proof = prove(ds, findings, plan)
     assert proof.ok and "crd-late:error" not in proof.after
 

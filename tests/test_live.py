@@ -41,8 +41,8 @@ from gitops_analysis.views.reconcile import reconcile_json, reconcile_markdown, 
 LIVE = FIXTURES / "live"
 EXPORT = LIVE / "demo-broken.json"
 REV = "5f3b9c2e8a1d4f6b7c9e0a2d4b6f8c1e3a5d7b90"
-APPS = ["common-services", "jupyter", "katib", "kserve", "pipelines", "profiles", "spark",
-        "tensorboard", "trainer", "web-apps"]
+APPS = ["argocd/common-services", "argocd/jupyter", "argocd/katib", "argocd/kserve", "argocd/pipelines", "argocd/profiles", "argocd/spark",
+        "argocd/tensorboard", "argocd/trainer", "argocd/web-apps"]
 WEBHOOK = "validator.clustertrainingruntime.trainer.kubeflow.org"
 # Argo CD's texts, as the fixtures carry them (sources in tests/fixtures/live/README.md)
 ISE = "Namespace for default-install-config-4ct9bg6t8b /v1, Kind=ConfigMap is missing."
@@ -74,19 +74,19 @@ HEALTH_IN_TREE = ("reconcile finds objects that are not in the cluster through "
 CLUSTER_KINDS = {"ClusterRole", "ClusterRoleBinding", "ClusterTrainingRuntime",
                  "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}
 NAMESPACED_SHARED = {  # (app that owns the object, kind, namespace, name): not in the cluster
-    ("trainer", "ServiceAccount", "kubeflow-system", "jobset-controller-manager"),
-    ("trainer", "ServiceAccount", "kubeflow-system", "kubeflow-trainer-controller-manager"),
-    ("trainer", "Secret", "kubeflow-system", "jobset-webhook-server-cert"),
-    ("trainer", "Secret", "kubeflow-system", "kubeflow-trainer-webhook-cert"),
-    ("trainer", "Service", "kubeflow-system", "jobset-webhook-service"),
-    ("trainer", "Service", "kubeflow-system", "kubeflow-trainer-controller-manager"),
-    ("trainer", "Deployment", "kubeflow-system", "jobset-controller-manager"),
-    ("trainer", "Deployment", "kubeflow-system", "kubeflow-trainer-controller-manager"),
-    ("spark", "ServiceAccount", "kubeflow", "spark-operator-controller"),
-    ("spark", "ServiceAccount", "kubeflow", "spark-operator-webhook"),
-    ("spark", "Service", "kubeflow", "spark-operator-webhook-svc"),
-    ("spark", "Deployment", "kubeflow", "spark-operator-controller"),
-    ("spark", "Deployment", "kubeflow", "spark-operator-webhook"),
+    ("argocd/trainer", "ServiceAccount", "kubeflow-system", "jobset-controller-manager"),
+    ("argocd/trainer", "ServiceAccount", "kubeflow-system", "kubeflow-trainer-controller-manager"),
+    ("argocd/trainer", "Secret", "kubeflow-system", "jobset-webhook-server-cert"),
+    ("argocd/trainer", "Secret", "kubeflow-system", "kubeflow-trainer-webhook-cert"),
+    ("argocd/trainer", "Service", "kubeflow-system", "jobset-webhook-service"),
+    ("argocd/trainer", "Service", "kubeflow-system", "kubeflow-trainer-controller-manager"),
+    ("argocd/trainer", "Deployment", "kubeflow-system", "jobset-controller-manager"),
+    ("argocd/trainer", "Deployment", "kubeflow-system", "kubeflow-trainer-controller-manager"),
+    ("argocd/spark", "ServiceAccount", "kubeflow", "spark-operator-controller"),
+    ("argocd/spark", "ServiceAccount", "kubeflow", "spark-operator-webhook"),
+    ("argocd/spark", "Service", "kubeflow", "spark-operator-webhook-svc"),
+    ("argocd/spark", "Deployment", "kubeflow", "spark-operator-controller"),
+    ("argocd/spark", "Deployment", "kubeflow", "spark-operator-webhook"),
 }
 
 
@@ -184,53 +184,53 @@ def test_load_live_reads_every_app_and_its_status(live, broken):
     assert set(la["sync_status"]) == {"OutOfSync"}
     # 3.x: missing resources do not count; a live CRD is Healthy (controller/health.go)
     assert dict(la["health_status"]) == {
-        "common-services": "Healthy", "jupyter": "Missing", "katib": "Missing",
-        "kserve": "Missing", "pipelines": "Missing", "profiles": "Missing", "spark": "Healthy",
-        "tensorboard": "Healthy", "trainer": "Healthy", "web-apps": "Missing"}
-    assert la.loc["trainer", "revision"] == REV
-    assert la.loc["web-apps", "revision"] == ",".join([REV] * 3)  # status.sync.revisions
+        "argocd/common-services": "Healthy", "argocd/jupyter": "Missing", "argocd/katib": "Missing",
+        "argocd/kserve": "Missing", "argocd/pipelines": "Missing", "argocd/profiles": "Missing", "argocd/spark": "Healthy",
+        "argocd/tensorboard": "Healthy", "argocd/trainer": "Healthy", "argocd/web-apps": "Missing"}
+    assert la.loc["argocd/trainer", "revision"] == REV
+    assert la.loc["argocd/web-apps", "revision"] == ",".join([REV] * 3)  # status.sync.revisions
     assert len(live.live_resources) == 393
     assert live.live_resources.groupby("app").size().to_dict() == {
-        "common-services": 154, "jupyter": 30, "katib": 30, "kserve": 33, "pipelines": 52,
-        "profiles": 12, "spark": 16, "tensorboard": 12, "trainer": 24, "web-apps": 30}
+        "argocd/common-services": 154, "argocd/jupyter": 30, "argocd/katib": 30, "argocd/kserve": 33, "argocd/pipelines": 52,
+        "argocd/profiles": 12, "argocd/spark": 16, "argocd/tensorboard": 12, "argocd/trainer": 24, "argocd/web-apps": 30}
     ops = live.operations.set_index("app")
     assert list(ops.index) == APPS and (ops["retry_count"] == 5).all()
-    assert dict(ops["phase"]) == {a: "Error" if a == "common-services" else "Failed" for a in APPS}
+    assert dict(ops["phase"]) == {a: "Error" if a == "argocd/common-services" else "Failed" for a in APPS}
     assert (ops["started"] < ops["finished"]).all()
     # apps comes from spec, read as the loader reads apps/
     cols = ["name", "app_namespace", "project", "wave", "destination_namespace", "cluster",
             "sync_options", "automated", "source_count", "source_paths"]
     pd.testing.assert_frame_equal(live.apps[cols], broken.apps[cols])
-    apps = live.apps.set_index("name")
+    apps = live.apps.set_index("app")
     # data/demo/README.md: waves and destinations
-    assert dict(apps["wave"]) == {"common-services": 0, "jupyter": 2, "katib": 2, "kserve": 3,
-                                  "pipelines": 2, "profiles": 1, "spark": 5, "tensorboard": 3,
-                                  "trainer": 3, "web-apps": 4}
+    assert dict(apps["wave"]) == {"argocd/common-services": 0, "argocd/jupyter": 2, "argocd/katib": 2, "argocd/kserve": 3,
+                                  "argocd/pipelines": 2, "argocd/profiles": 1, "argocd/spark": 5, "argocd/tensorboard": 3,
+                                  "argocd/trainer": 3, "argocd/web-apps": 4}
     assert dict(apps["destination_namespace"]) == {
-        a: "" if a == "common-services" else "kubeflow-system" if a == "trainer" else "kubeflow"
+        a: "" if a == "argocd/common-services" else "kubeflow-system" if a == "argocd/trainer" else "kubeflow"
         for a in APPS}
-    assert apps.loc["common-services", "destination_namespace"] == ""
-    assert apps.loc["web-apps", "source_count"] == 3
+    assert apps.loc["argocd/common-services", "destination_namespace"] == ""
+    assert apps.loc["argocd/web-apps", "source_count"] == 3
     assert len(live.sources) == 12
 
 
 def test_omitted_fields_take_go_zero_values(live):
     r = live.live_resources
-    cm = r[(r["app"] == "common-services") & (r["kind"] == "ConfigMap")
+    cm = r[(r["app"] == "argocd/common-services") & (r["kind"] == "ConfigMap")
            & (r["name"] == "default-install-config-4ct9bg6t8b")]
     assert len(cm) == 1
     assert (cm["group"].iloc[0], cm["namespace"].iloc[0]) == ("", "")  # omitempty
     assert (r["sync_wave"] == 0).all() and not r["hook"].any() and not r["requires_pruning"].any()
     # resource health is kept in the resource tree (resourceHealthSource: appTree)
     assert (r["health"] == "").all() and (r["health_message"] == "").all()
-    t = r[r["app"] == "trainer"].set_index(["kind", "name"])
+    t = r[r["app"] == "argocd/trainer"].set_index(["kind", "name"])
     assert t.loc[("CustomResourceDefinition", "trainjobs.trainer.kubeflow.org"), "status"] == \
         "Synced"
     assert t.loc[("ClusterRole", "kubeflow-trainer-admin"), "status"] == "Synced"
     assert t.loc[("ServiceAccount", "jobset-controller-manager"), "status"] == "OutOfSync"
     # common-services sees trainer's ClusterRole (another app's tracking: OutOfSync) and the CRD
     # (no tracking, same manifest: Synced)
-    c = r[r["app"] == "common-services"].set_index(["kind", "name"])
+    c = r[r["app"] == "argocd/common-services"].set_index(["kind", "name"])
     assert c.loc[("ClusterRole", "kubeflow-trainer-admin"), "status"] == "OutOfSync"
     assert c.loc[("CustomResourceDefinition", "trainjobs.trainer.kubeflow.org"), "status"] == \
         "Synced"
@@ -241,11 +241,11 @@ def test_unknown_kinds_are_listed_in_the_destination_namespace(live):
     namespace, even when the CRD says Cluster (controller/state.go NormalizeTargetObjects); the
     loader keeps what Argo CD wrote."""
     r = live.live_resources
-    profile = r[(r["app"] == "profiles") & (r["kind"] == "Profile")]
+    profile = r[(r["app"] == "argocd/profiles") & (r["kind"] == "Profile")]
     assert list(profile["namespace"]) == ["kubeflow"]
-    csr = r[(r["app"] == "kserve") & (r["kind"] == "ClusterServingRuntime")]
+    csr = r[(r["app"] == "argocd/kserve") & (r["kind"] == "ClusterServingRuntime")]
     assert len(csr) == 4 and set(csr["namespace"]) == {"kubeflow"}
-    ctr = r[(r["app"] == "trainer") & (r["kind"] == "ClusterTrainingRuntime")]
+    ctr = r[(r["app"] == "argocd/trainer") & (r["kind"] == "ClusterTrainingRuntime")]
     assert len(ctr) == 2 and set(ctr["namespace"]) == {""}  # its CRD is live: cluster-scoped
 
 
@@ -253,16 +253,16 @@ def test_conditions(live):
     c = live.conditions
     assert c["known"].all() and set(c["type"]) <= set(ARGOCD_CONDITION_TYPES)
     assert c.groupby(["app", "type"]).size().to_dict() == {
-        ("common-services", "InvalidSpecError"): 1,
-        ("common-services", "SharedResourceWarning"): 21,
+        ("argocd/common-services", "InvalidSpecError"): 1,
+        ("argocd/common-services", "SharedResourceWarning"): 21,
         **{(a, "SyncError"): 1 for a in APPS}}
-    cs = c[c["app"] == "common-services"]
+    cs = c[c["app"] == "argocd/common-services"]
     assert cs[cs["type"] == "InvalidSpecError"]["message"].tolist() == [ISE]
     srw = cs[cs["type"] == "SharedResourceWarning"]["message"]
     assert SRW_TRAINER_ADMIN in set(srw)
     assert srw.str.endswith(" and trainer").sum() == 12
     assert srw.str.endswith(" and spark").sum() == 9
-    se = c[(c["app"] == "web-apps") & (c["type"] == "SyncError")].iloc[0]
+    se = c[(c["app"] == "argocd/web-apps") & (c["type"] == "SyncError")].iloc[0]
     assert se["message"] == (f"Failed last sync attempt to [{REV} {REV} {REV}]: one or more "
                              "synchronization tasks are not valid: "
                              + DISCOVERY.format("networking.istio.io/v1") + "; "
@@ -272,20 +272,20 @@ def test_conditions(live):
 
 def test_operations(live):
     ops = live.operations.set_index("app")
-    assert ops.loc["common-services", "message"] == \
+    assert ops.loc["argocd/common-services", "message"] == \
         f"InvalidSpecError: {ISE};InvalidSpecError: {ISE} (retried 5 times)."
-    assert ops.loc["web-apps", "message"] == (
+    assert ops.loc["argocd/web-apps", "message"] == (
         "one or more synchronization tasks are not valid: "
         + DISCOVERY.format("networking.istio.io/v1") + "; "
         + DISCOVERY.format("security.istio.io/v1") + " (retried 5 times).")
-    assert ops.loc["jupyter", "message"].startswith(
+    assert ops.loc["argocd/jupyter", "message"].startswith(
         "one or more synchronization tasks are not valid: "
         + DISCOVERY.format("cert-manager.io/v1") + "; ")
-    assert ops.loc["trainer", "message"] == (
+    assert ops.loc["argocd/trainer", "message"] == (
         "one or more objects failed to apply, reason: " + ",".join([NOT_FOUND_KFS] * 8
                                                                    + [WEBHOOK_FAILED] * 2)
         + " (retried 5 times).")
-    assert ops.loc["spark", "message"] == (
+    assert ops.loc["argocd/spark", "message"] == (
         "one or more objects failed to apply, reason: "
         + ",".join(['namespaces "kubeflow" not found'] * 5) + " (retried 5 times).")
 
@@ -293,15 +293,15 @@ def test_operations(live):
 def test_sync_results(live):
     sr = live.sync_results
     assert sr.groupby("app").size().to_dict() == {
-        "jupyter": 5, "katib": 4, "kserve": 4, "pipelines": 6, "profiles": 3, "spark": 16,
-        "tensorboard": 12, "trainer": 24, "web-apps": 9}
+        "argocd/jupyter": 5, "argocd/katib": 4, "argocd/kserve": 4, "argocd/pipelines": 6, "argocd/profiles": 3, "argocd/spark": 16,
+        "argocd/tensorboard": 12, "argocd/trainer": 24, "argocd/web-apps": 9}
     assert (sr["sync_phase"] == "Sync").all() and (sr["hook_type"] == "").all()
-    web = sr[sr["app"] == "web-apps"]
+    web = sr[sr["app"] == "argocd/web-apps"]
     assert set(web["status"]) == {"SyncFailed"} and set(web["hook_phase"]) == {""}
     assert set(web["namespace"]) == {"kubeflow"}
     vs = web[(web["kind"] == "VirtualService") & (web["name"] == "centraldashboard")]
     assert vs["message"].tolist() == [VS_MISSING]
-    t = sr[sr["app"] == "trainer"].set_index(["kind", "name"])
+    t = sr[sr["app"] == "argocd/trainer"].set_index(["kind", "name"])
     assert tuple(t.loc[("ServiceAccount", "jobset-controller-manager"),
                        ["status", "hook_phase", "message"]]) == \
         ("SyncFailed", "Failed", NOT_FOUND_KFS)
@@ -329,9 +329,9 @@ def test_sync_results(live):
 def test_every_export_form_reads_the_same_rows(live, name):
     other = load_live(LIVE / name)
     apps = other.app_names()
-    assert apps == {"demo-broken-subset.yaml": ["common-services", "spark", "trainer"],
-                    "demo-broken-app-list.json": ["jupyter", "trainer", "web-apps"],
-                    "demo-broken-app-get-web-apps.json": ["web-apps"]}[name]
+    assert apps == {"demo-broken-subset.yaml": ["argocd/common-services", "argocd/spark", "argocd/trainer"],
+                    "demo-broken-app-list.json": ["argocd/jupyter", "argocd/trainer", "argocd/web-apps"],
+                    "demo-broken-app-get-web-apps.json": ["argocd/web-apps"]}[name]
     for frame in ("live_resources", "conditions", "operations", "sync_results"):
         mine = getattr(other, frame)
         ref = getattr(live, frame)
@@ -340,7 +340,7 @@ def test_every_export_form_reads_the_same_rows(live, name):
         pd.testing.assert_frame_equal(mine, ref, obj=f"{name} {frame}")
     cols = ["name", "wave", "source_paths", "destination_namespace", "sync_options"]
     pd.testing.assert_frame_equal(
-        other.apps[cols], live.apps[live.apps["name"].isin(apps)][cols].reset_index(drop=True))
+        other.apps[cols], live.apps[live.apps["app"].isin(apps)][cols].reset_index(drop=True))
     assert other.live_apps["line"].is_unique
 
 
@@ -355,9 +355,9 @@ def test_yaml_items_carry_their_lines():
 def test_app_without_status_and_unknown_condition_types_are_kept():
     odd = load_live(LIVE / "odd-rows.json")
     la = odd.live_apps.set_index("app")
-    assert not la.loc["just-created", "has_status"]
-    assert la.loc["odd-conditions", "has_status"]
-    assert list(odd.apps["name"]) == ["just-created", "odd-conditions"]
+    assert not la.loc["argocd/just-created", "has_status"]
+    assert la.loc["argocd/odd-conditions", "has_status"]
+    assert list(odd.apps["app"]) == ["argocd/just-created", "argocd/odd-conditions"]
     c = odd.conditions.set_index("type")
     assert not c.loc["MadeUpWarning", "known"] and c.loc["OrphanedResourceWarning", "known"]
     assert c.loc["OrphanedResourceWarning", "last_transition_time"] == ""
@@ -368,7 +368,7 @@ def test_app_without_status_and_unknown_condition_types_are_kept():
     assert r.loc["web", "health_message"] == 'Deployment "web" exceeded its progress deadline'
     assert r.loc["settings", "group"] == ""
     assert len(odd.warnings) == 2
-    assert any("just-created has no status" in w for w in odd.warnings)
+    assert any("argocd/just-created has no status" in w for w in odd.warnings)
     assert any("MadeUpWarning" in w and "known=False" in w for w in odd.warnings)
 
 
@@ -397,7 +397,7 @@ def test_wrong_types_name_the_field_and_the_application(tmp_path):
     data = export_data()
     item(data, "katib")["status"]["resources"][3]["syncWave"] = "1"
     path = write(tmp_path, data)
-    msg = assert_input_error(path, "Application katib: status.resources[3].syncWave is a string",
+    msg = assert_input_error(path, "Application argocd/katib: status.resources[3].syncWave is a string",
                              "not an integer")
     line = int(msg.split(":")[1])
     assert '"name": "katib"' in "\n".join(path.read_text().split("\n")[line - 1:line + 40])
@@ -415,7 +415,7 @@ def test_wrong_types_name_the_field_and_the_application(tmp_path):
         for k in keys[:-1]:
             target = target[k]
         target[keys[-1]] = value
-        assert_input_error(write(tmp_path, data), "Application web-apps", text)
+        assert_input_error(write(tmp_path, data), "Application argocd/web-apps", text)
     data = export_data()
     item(data, "web-apps")["status"]["resources"][0]["hook"] = "true"
     assert_input_error(write(tmp_path, data), "status.resources[0].hook", "not true or false")
@@ -434,7 +434,7 @@ def test_other_bad_exports(tmp_path):
     assert_input_error(write(tmp_path, data), 'a "Pod"', "not an argoproj.io Application")
     data = export_data()
     data["items"][3] = copy.deepcopy(data["items"][2])
-    assert_input_error(write(tmp_path, data), "a second Application named")
+    assert_input_error(write(tmp_path, data), "a second Application argocd/")
     data = export_data()
     del item(data, "spark")["metadata"]["name"]
     assert_input_error(write(tmp_path, data), "metadata.name")
@@ -452,7 +452,7 @@ def test_duplicate_keys_and_odd_files_are_said(tmp_path):
     text = json.dumps(data["items"][0], indent=2).replace(
         '"name": "common-services"', '"name": "x",\n    "name": "common-services"', 1)
     live = load_live(write(tmp_path, text, "dup.json"))
-    assert live.app_names() == ["common-services"]
+    assert live.app_names() == ["argocd/common-services"]
     assert any("duplicate key 'name'" in w for w in live.warnings)
     assert_input_error(tmp_path, "is a folder")
 
@@ -528,7 +528,7 @@ def test_import_live_keeps_apps_without_status(tmp_path, capsys):
     code, out, err = run(capsys, "import-live", LIVE / "odd-rows.json", "--out", tmp_path / "ds")
     assert code == 0
     assert "1 with status, 1 without" in out
-    assert "just-created has no status" in err and "MadeUpWarning" in err
+    assert "argocd/just-created has no status" in err and "MadeUpWarning" in err
     assert (tmp_path / "ds" / "apps" / "just-created.yaml").exists()
 
 
@@ -589,7 +589,7 @@ def test_reconcile_demo_webhook_failure_is_predicted(result):
     assert result.observed_only.empty
     m = result.matched[result.matched["slug"] == "webhook-unavailable"]
     assert list(m["name"]) == ["deepspeed-distributed", "torch-distributed"]
-    assert set(m["app"]) == {"trainer"} and set(m["match"]) == {"exact"}
+    assert set(m["app"]) == {"argocd/trainer"} and set(m["match"]) == {"exact"}
     assert set(m["predicted_message"]) == {WEBHOOK_FAILED}
     assert set(m["observed_message"]) == {WEBHOOK_FAILED}
     for row in m.to_dict(orient="records"):
@@ -597,25 +597,25 @@ def test_reconcile_demo_webhook_failure_is_predicted(result):
             ["condition", "operation", "sync_result"]
     # common-services carries the same ClusterTrainingRuntimes, but never gets to apply them
     po = result.predicted_only[result.predicted_only["slug"] == "webhook-unavailable"]
-    assert list(po["app"]) == ["common-services"] * 2 and set(po["reason"]) == {"masked"}
+    assert list(po["app"]) == ["argocd/common-services"] * 2 and set(po["reason"]) == {"masked"}
 
 
 def test_reconcile_demo_matches(result):
     m = result.matched.set_index(["app", "argocd_condition", "kind", "name"])
-    ise = m.loc[("common-services", "InvalidSpecError", "ConfigMap",
+    ise = m.loc[("argocd/common-services", "InvalidSpecError", "ConfigMap",
                  "default-install-config-4ct9bg6t8b")]
     assert ise["match"] == "exact" and ise["predicted_message"] == ise["observed_message"] == ISE
     # the condition, the operation ("InvalidSpecError: ...;InvalidSpecError: ...") and SyncError
     assert sorted((o["source"], o["type"]) for o in ise["observed"]) == [
         ("condition", "InvalidSpecError"), ("condition", "SyncError"), ("operation", "Error")]
     srw = result.matched[result.matched["argocd_condition"] == "SharedResourceWarning"]
-    assert len(srw) == 21 and set(srw["app"]) == {"common-services"}
+    assert len(srw) == 21 and set(srw["app"]) == {"argocd/common-services"}
     assert (srw["match"] == "exact").all()
     assert SRW_TRAINER_ADMIN in set(srw["observed_message"])
     assert set(srw["kind"]) == CLUSTER_KINDS
     # web-apps: one prediction per missing CRD kind, explaining its three resources, the
     # operation and the SyncError
-    web = result.matched[result.matched["app"] == "web-apps"]
+    web = result.matched[result.matched["app"] == "argocd/web-apps"]
     assert sorted(web["kind"]) == ["AuthorizationPolicy", "DestinationRule", "VirtualService"]
     for row in web.to_dict(orient="records"):
         kinds = sorted((o["source"], o["match"]) for o in row["observed"])
@@ -625,13 +625,13 @@ def test_reconcile_demo_matches(result):
     vs = web[web["kind"] == "VirtualService"].iloc[0]
     assert vs["observed_message"] == VS_MISSING
     # trainer's missing namespace: its eight sync results, the operation and the SyncError
-    ns = m.loc[("trainer", "SyncError", "Namespace", "kubeflow-system")]
+    ns = m.loc[("argocd/trainer", "SyncError", "Namespace", "kubeflow-system")]
     assert ns["match"] == "same-cause" and ns["observed_count"] == 10
     assert sorted(o["source"] for o in ns["observed"]) == \
         ["condition", "operation"] + ["sync_result"] * 8
-    for app in ("spark", "tensorboard"):
+    for app in ("argocd/spark", "argocd/tensorboard"):
         row = m.loc[(app, "SyncError", "Namespace", "kubeflow")]
-        assert row["observed_count"] == {"spark": 5, "tensorboard": 6}[app] + 2
+        assert row["observed_count"] == {"argocd/spark": 5, "argocd/tensorboard": 6}[app] + 2
 
 
 def test_reconcile_demo_predicted_only_reasons(result):
@@ -639,26 +639,26 @@ def test_reconcile_demo_predicted_only_reasons(result):
     by = result.summary["predicted_only_by_reason"]
     assert (by["other-side"], by["masked"], by["silent"]) == (21, 8, 22)
     other = po[po["reason"] == "other-side"]
-    assert other.groupby("app").size().to_dict() == {"spark": 9, "trainer": 12}
+    assert other.groupby("app").size().to_dict() == {"argocd/spark": 9, "argocd/trainer": 12}
     assert set(other["kind"]) == CLUSTER_KINDS
     row = other[other["name"] == "kubeflow-trainer-admin"].iloc[0]
     assert row["predicted_message"] == \
         "ClusterRole/kubeflow-trainer-admin is part of applications argocd/trainer and " \
-        "common-services"
+        "argocd/common-services"
     assert row["observed_message"] == SRW_TRAINER_ADMIN
     masked = po[po["reason"] == "masked"]
     ns = masked[masked["kind"] == "Namespace"]
-    assert sorted(ns["app"]) == ["jupyter", "katib", "kserve", "pipelines", "profiles",
-                                 "web-apps"]
+    assert sorted(ns["app"]) == ["argocd/jupyter", "argocd/katib", "argocd/kserve", "argocd/pipelines", "argocd/profiles",
+                                 "argocd/web-apps"]
     assert set(ns["name"]) == {"kubeflow"}
     # the six stopped at task validation: v3.5's message names the group versions nobody serves
-    web = ns[ns["app"] == "web-apps"].iloc[0]
+    web = ns[ns["app"] == "argocd/web-apps"].iloc[0]
     assert web["observed_message"].startswith(
         "one or more synchronization tasks are not valid: "
         + DISCOVERY.format("networking.istio.io/v1"))
     # common-services' copies of trainer's ClusterTrainingRuntimes: refused by InvalidSpecError
     other = masked[masked["kind"] != "Namespace"]
-    assert set(other["app"]) == {"common-services"} and \
+    assert set(other["app"]) == {"argocd/common-services"} and \
         set(other["slug"]) == {"webhook-unavailable"} and len(other) == 2
     assert set(po[po["reason"] == "silent"]["argocd_condition"]) == {""}
 
@@ -670,8 +670,8 @@ def test_reconcile_not_live_without_persisted_health(result):
         "other-side": 21, "not-live": 26, "masked": 8, "silent": 22}
     srw = srw_on_shared_namespaced(po)
     assert len(srw) == 26 and set(srw["reason"]) == {"not-live"}
-    assert srw.groupby("app").size().to_dict() == {"common-services": 13, "spark": 5,
-                                                   "trainer": 8}
+    assert srw.groupby("app").size().to_dict() == {"argocd/common-services": 13, "argocd/spark": 5,
+                                                   "argocd/trainer": 8}
     assert "| not-live | 26 |" in reconcile_markdown(result)
 
 
@@ -689,7 +689,7 @@ def test_an_unexplained_observation_makes_reconcile_exit_1(tmp_path, capsys, bro
     res = reconcile(broken, findings, load_live(path))
     assert res.exit_code == 1 and res.summary["observed_explained"] == 94
     assert res.observed_only[["app", "kind", "name", "observed_message"]].values.tolist() == \
-        [["trainer", "ConfigMap", "surprise", surprise]]
+        [["argocd/trainer", "ConfigMap", "surprise", surprise]]
     assert run(capsys, "reconcile", DEMO / "broken", "--live", path)[0] == 1
     assert run(capsys, "reconcile", DEMO / "broken", "--live", EXPORT)[0] == 0
 
@@ -700,12 +700,12 @@ def test_reconcile_observed_only_export_exits_1(capsys):
     assert code == 1
     doc = json.loads(out)
     assert [(r["app"], r["type"], r["observed_message"]) for r in doc["observed_only"]] == \
-        [("web-apps", "OrphanedResourceWarning", "Application has 1 orphaned resources")]
+        [("argocd/web-apps", "OrphanedResourceWarning", "Application has 1 orphaned resources")]
     assert "no rule predicts OrphanedResourceWarning" in doc["observed_only"][0]["note"]
     assert doc["matched"] == []
     assert doc["summary"]["apps"]["only_in_dataset"] == [
-        "common-services", "jupyter", "katib", "kserve", "pipelines", "profiles", "spark",
-        "tensorboard", "trainer"]
+        "argocd/common-services", "argocd/jupyter", "argocd/katib", "argocd/kserve", "argocd/pipelines", "argocd/profiles", "argocd/spark",
+        "argocd/tensorboard", "argocd/trainer"]
 
 
 def test_reconcile_unknown_condition_type_is_observed_only(broken, findings):
@@ -729,7 +729,7 @@ def test_type_shown_is_not_counted_as_a_match(tmp_path, broken, findings):
     assert list(srw["observed_message"]) == [SRW_TRAINER_ADMIN]
     assert list(srw["predicted_message"]) == [SRW_TRAINER_ADMIN]
     po = res.predicted_only
-    cs = po[(po["app"] == "common-services")
+    cs = po[(po["app"] == "argocd/common-services")
             & (po["argocd_condition"] == "SharedResourceWarning")]
     # the 20 other objects in the cluster (cluster-scoped, tracked by trainer or spark)
     live_keys = cs[cs["kind"].isin(CLUSTER_KINDS)]
@@ -744,12 +744,12 @@ def test_reconcile_other_export_forms(broken, findings):
     assert sorted(web.matched["kind"]) == ["AuthorizationPolicy", "DestinationRule",
                                            "VirtualService"]
     assert web.summary["predicted_only_by_reason"]["masked"] == 1
-    assert web.summary["apps"]["only_in_dataset"] == [a for a in APPS if a != "web-apps"]
+    assert web.summary["apps"]["only_in_dataset"] == [a for a in APPS if a != "argocd/web-apps"]
     lst = reconcile(broken, findings, load_live(LIVE / "demo-broken-app-list.json"))
     assert lst.exit_code == 0 and lst.observed_only.empty
     po = lst.predicted_only
     # trainer's warnings would show on common-services, which is not in this export
-    away = po[(po["app"] == "trainer") & (po["reason"] == "other-app-not-in-export")]
+    away = po[(po["app"] == "argocd/trainer") & (po["reason"] == "other-app-not-in-export")]
     assert len(away[away["kind"].isin(CLUSTER_KINDS)]) == 12
     sub = reconcile(broken, findings, load_live(LIVE / "demo-broken-subset.yaml"))
     assert sub.exit_code == 0
@@ -764,7 +764,7 @@ def test_reconcile_not_live_in_a_partial_export(broken, findings):
     own sync results say namespaces "kubeflow-system" not found."""
     lst = reconcile(broken, findings, load_live(LIVE / "demo-broken-app-list.json"))
     srw = srw_on_shared_namespaced(lst.predicted_only)
-    srw = srw[srw["app"] == "trainer"]
+    srw = srw[srw["app"] == "argocd/trainer"]
     assert len(srw) == 8
     assert set(srw["reason"]) == {"not-live"}
 
@@ -773,7 +773,7 @@ def test_export_taken_between_two_attempts(broken, findings):
     path = LIVE / "demo-broken-retrying-web-apps.json"
     live = load_live(path)
     op = live.operations.iloc[0]
-    assert (op["app"], op["phase"], op["retry_count"]) == ("web-apps", "Running", 3)
+    assert (op["app"], op["phase"], op["retry_count"]) == ("argocd/web-apps", "Running", 3)
     assert op["message"] == ("one or more synchronization tasks are not valid: "
                              + DISCOVERY.format("networking.istio.io/v1") + "; "
                              + DISCOVERY.format("security.istio.io/v1")
@@ -791,7 +791,7 @@ def test_export_taken_between_two_attempts(broken, findings):
 def test_reconcile_masked_between_two_attempts(broken, findings):
     res = reconcile(broken, findings, load_live(LIVE / "demo-broken-retrying-web-apps.json"))
     po = res.predicted_only
-    ns = po[(po["app"] == "web-apps") & (po["kind"] == "Namespace")]
+    ns = po[(po["app"] == "argocd/web-apps") & (po["kind"] == "Namespace")]
     assert list(ns["reason"]) == ["masked"]
 
 
@@ -851,10 +851,10 @@ def test_reconcile_markdown(result):
     md = reconcile_markdown(result)
     assert md.startswith("## Predicted versus observed\n")
     assert "| app | Argo CD condition | matched | predicted only | observed only |" in md
-    assert _table_row(md, "common-services", "SharedResourceWarning")[2:5] == ["21", "13", "0"]
-    assert _table_row(md, "common-services", "InvalidSpecError")[2:5] == ["1", "0", "0"]
-    assert _table_row(md, "trainer", "SyncError")[2:5] == ["3", "0", "0"]
-    assert _table_row(md, "web-apps", "SyncError")[2:5] == ["3", "1", "0"]
+    assert _table_row(md, "argocd/common-services", "SharedResourceWarning")[2:5] == ["21", "13", "0"]
+    assert _table_row(md, "argocd/common-services", "InvalidSpecError")[2:5] == ["1", "0", "0"]
+    assert _table_row(md, "argocd/trainer", "SyncError")[2:5] == ["3", "0", "0"]
+    assert _table_row(md, "argocd/web-apps", "SyncError")[2:5] == ["3", "1", "0"]
     assert "### Reported by Argo CD, predicted by no rule" not in md
     assert _table_row(md, "masked") == ["masked", "8", REASONS["masked"]]
     assert _table_row(md, "other-side")[1] == "21"

@@ -29,8 +29,8 @@ def test_live_export_in_the_dataset_reaches_the_writeup(tmp_path):
             "failed sync results, failed operations), 94 explained by a prediction and "
             "**0 observed only**") in section
     rows = [line for line in section.splitlines()
-            if line.startswith("| common-services | InvalidSpecError |")]
-    assert rows == [f"| common-services | InvalidSpecError | 1 | 0 | 0 | {ISE} | {ISE} |"]
+            if line.startswith("| argocd/common-services | InvalidSpecError |")]
+    assert rows == [f"| argocd/common-services | InvalidSpecError | 1 | 0 | 0 | {ISE} | {ISE} |"]
 
 
 def test_writeup_without_live_export_has_no_reconcile_section():
@@ -43,6 +43,6 @@ def test_writeup_without_live_export_has_no_reconcile_section():
 
 def test_render_status_gives_the_source_type():
     ds = load_dataset(DEMO / "broken")
-    types = dict(zip(ds.apps["name"], ds.apps["source_type"].astype(str)))
-    assert types["common-services"] == "kustomize" and types["web-apps"] == "multi"
+    types = dict(zip(ds.apps["app"], ds.apps["source_type"].astype(str)))
+    assert types["argocd/common-services"] == "kustomize" and types["argocd/web-apps"] == "multi"
     assert set(types.values()) == {"kustomize", "multi"}

@@ -108,11 +108,11 @@ def test_every_app_gets_its_status(fixture_render):
     report, out, _ = fixture_render
     got = {a.name: a.status for a in report.apps}
     assert got == {
-        "shop": "ok", "plain": "ok", "multi": "ok", "root": "ok",
-        "child-guestbook": "ok", "child-plain": "ok",
-        "shop-helm": "ok" if HELM else "unsupported",
-        "remote": "remote", "escape": "escaped", "broken": "failed", "elsewhere": "external",
-        "jsonnet": "unsupported", "plugin": "unsupported"}
+        "argocd/shop": "ok", "argocd/plain": "ok", "argocd/multi": "ok", "argocd/root": "ok",
+        "argocd/child-guestbook": "ok", "argocd/child-plain": "ok",
+        "argocd/shop-helm": "ok" if HELM else "unsupported",
+        "argocd/remote": "remote", "argocd/escape": "escaped", "argocd/broken": "failed", "argocd/elsewhere": "external",
+        "argocd/jsonnet": "unsupported", "argocd/plugin": "unsupported"}
     assert report.exit_code == 1
     status = json.loads((out / "render-status.json").read_text())["apps"]
     assert sorted(status) == sorted(got)
@@ -120,26 +120,27 @@ def test_every_app_gets_its_status(fixture_render):
         assert set(entry) == {"status", "renderer", "version", "message", "source_types"}
         assert entry["status"] == got[name]
         assert (entry["message"] == "") == (entry["status"] == "ok"), name
-    assert status["shop"]["renderer"] == "kustomize"
-    assert "pykustomize" in status["shop"]["version"]
-    assert status["multi"]["source_types"] == ["kustomize", "directory", "unknown"]
-    assert status["plugin"]["source_types"] == ["plugin"]
-    assert status["jsonnet"]["source_types"] == ["directory"]
+    assert status["argocd/shop"]["renderer"] == "kustomize"
+    assert "pykustomize" in status["argocd/shop"]["version"]
+    assert status["argocd/multi"]["source_types"] == ["kustomize", "directory", "unknown"]
+    assert status["argocd/plugin"]["source_types"] == ["plugin"]
+    assert status["argocd/jsonnet"]["source_types"] == ["directory"]
     # rendered files exactly for the apps that rendered
-    assert sorted(p.stem for p in (out / "rendered").glob("*.yaml")) == \
+    # (named by instance name: these apps live in the control-plane namespace)
+    assert sorted("argocd/" + p.stem for p in (out / "rendered").glob("*.yaml")) == \
         sorted(n for n, s in got.items() if s == "ok")
-    assert sorted(p.stem for p in (out / "apps").glob("*.yaml")) == sorted(got)
+    assert sorted("argocd/" + p.stem for p in (out / "apps").glob("*.yaml")) == sorted(got)
 
 
 def test_the_loader_reads_the_dataset(fixture_render):
     report, out, _ = fixture_render
     ds = load_dataset(out)
     assert ds.accounting.load_errors == 0 and ds.accounting.app_load_errors == 0
-    st = dict(zip(ds.apps["name"], ds.apps["render_status"]))
+    st = dict(zip(ds.apps["app"], ds.apps["render_status"]))
     assert st == {a.name: a.status for a in report.apps}
-    msg = dict(zip(ds.apps["name"], ds.apps["render_message"]))
-    assert "missing.yaml" in msg["broken"]
-    types = ds.sources[ds.sources["app"] == "shop"]["type"].tolist()
+    msg = dict(zip(ds.apps["app"], ds.apps["render_message"]))
+    assert "missing.yaml" in msg["argocd/broken"]
+    types = ds.sources[ds.sources["app"] == "argocd/shop"]["type"].tolist()
     assert types == ["kustomize"]
 
 
@@ -192,15 +193,15 @@ def test_multi_source_parts_in_spec_order(fixture_render):
     assert [d for d in yaml.safe_load_all(parts[1][1]) if d] == \
         [yaml.safe_load((REPO / "plain" / "a-namespace.yaml").read_text())]
     ds = load_dataset(out)
-    multi = ds.resources[ds.resources["app"] == "multi"]
+    multi = ds.resources[ds.resources["app"] == "argocd/multi"]
     assert sorted(set(multi["source"])) == ["kustomize/base", "plain"]
 
 
 def test_app_of_apps_adds_children_once(fixture_render):
     report, out, _ = fixture_render
     apps = report.by_name()
-    assert apps["child-guestbook"].parent == apps["child-plain"].parent == "root"
-    assert apps["root"].parent == ""  # its own manifest in its output: the cycle ends there
+    assert apps["argocd/child-guestbook"].parent == apps["argocd/child-plain"].parent == "argocd/root"
+    assert apps["argocd/root"].parent == ""  # its own manifest in its output: the cycle ends there
     assert yaml.safe_load((out / "apps" / "child-guestbook.yaml").read_text()) == \
         yaml.safe_load((REPO / "app-of-apps" / "child-guestbook.yaml").read_text())
     assert _docs(_rendered(out, "child-guestbook")) == \
@@ -215,23 +216,23 @@ def test_app_of_apps_adds_children_once(fixture_render):
 def test_refusals_say_what_and_what_to_do(fixture_render):
     report, out, _ = fixture_render
     apps = report.by_name()
-    assert apps["remote"].message.startswith("remote-base/kustomization.yaml:5: ")
+    assert apps["argocd/remote"].message.startswith("remote-base/kustomization.yaml:5: ")
     assert "https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.0.0" in \
-        apps["remote"].message and "--allow-remote" in apps["remote"].message
-    assert apps["escape"].message.startswith("escape/kustomization.yaml:5: ")
-    assert "leaves the repository" in apps["escape"].message
-    assert "other-repo.git" in apps["elsewhere"].message
-    assert "--repo-map" in apps["elsewhere"].message
-    assert "main.jsonnet" in apps["jsonnet"].message
-    assert "sops-decrypt" in apps["plugin"].message
+        apps["argocd/remote"].message and "--allow-remote" in apps["argocd/remote"].message
+    assert apps["argocd/escape"].message.startswith("escape/kustomization.yaml:5: ")
+    assert "leaves the repository" in apps["argocd/escape"].message
+    assert "other-repo.git" in apps["argocd/elsewhere"].message
+    assert "--repo-map" in apps["argocd/elsewhere"].message
+    assert "main.jsonnet" in apps["argocd/jsonnet"].message
+    assert "sops-decrypt" in apps["argocd/plugin"].message
     if not HELM:
-        assert apps["shop-helm"].message == NO_HELM
-        assert apps["shop-helm"].source_types == ["helm"]
+        assert apps["argocd/shop-helm"].message == NO_HELM
+        assert apps["argocd/shop-helm"].source_types == ["helm"]
 
 
 def test_a_failing_render_is_recorded_and_the_others_render(fixture_render):
     report, out, _ = fixture_render
-    broken = report.by_name()["broken"]
+    broken = report.by_name()["argocd/broken"]
     assert broken.renderer == "kustomize"
     assert "missing.yaml" in broken.message
     assert "/tmp" not in broken.message and str(REPO) not in broken.message
@@ -287,7 +288,7 @@ def test_symbolic_links_and_paths_that_leave_the_repository(tmp_path):
     report = render_repository(repo, tmp_path / "ds", apps_paths=[apps], use_cache=False)
     got = {a.name: (a.status, a.message) for a in report.apps}
     assert {n: s for n, (s, _) in got.items()} == dict.fromkeys(got, "escaped")
-    assert got["link-in-base"][1].startswith("kustomize/base/leak.yaml: symbolic link")
+    assert got["argocd/link-in-base"][1].startswith("kustomize/base/leak.yaml: symbolic link")
     assert "stolen" not in "".join(p.read_text() for p in (tmp_path / "ds").rglob("*.yaml"))
 
 
@@ -300,7 +301,7 @@ def test_git_checkout_origin_decides_what_is_local(tmp_path):
         '\tfetch = +refs/heads/*:refs/remotes/origin/*\n')
     apps = [repo / "apps" / "shop.yaml", repo / "apps" / "elsewhere.yaml"]
     report = render_repository(repo, tmp_path / "ds", apps_paths=apps, use_cache=False)
-    assert {a.name: a.status for a in report.apps} == {"shop": "ok", "elsewhere": "external"}
+    assert {a.name: a.status for a in report.apps} == {"argocd/shop": "ok", "argocd/elsewhere": "external"}
 
 
 def test_single_repo_url_is_the_repository_and_several_are_not(tmp_path):
@@ -310,7 +311,7 @@ def test_single_repo_url_is_the_repository_and_several_are_not(tmp_path):
     two = render_repository(REPO, tmp_path / "two", apps_paths=[REPO / "apps" / "shop.yaml",
                                                                 REPO / "apps" / "elsewhere.yaml"],
                             use_cache=False)
-    assert {a.name: a.status for a in two.apps} == {"shop": "external", "elsewhere": "external"}
+    assert {a.name: a.status for a in two.apps} == {"argocd/shop": "external", "argocd/elsewhere": "external"}
 
 
 def test_default_finds_every_application_under_the_repository(tmp_path):
@@ -336,7 +337,7 @@ def test_cache_renders_an_unchanged_app_once(tmp_path, monkeypatch):
     patch.write_text(patch.read_text().replace("replicas: 3", "replicas: 4"))
     third = render_repository(repo, tmp_path / "c", apps_paths=apps, repo_map={URL: repo})
     assert {a.name: a.cached for a in third.apps} == \
-        {"shop": False, "child-guestbook": True, "broken": True}
+        {"argocd/shop": False, "argocd/child-guestbook": True, "argocd/broken": True}
     assert "replicas: 4" in (tmp_path / "c" / "rendered" / "shop.yaml").read_text()
     nocache = render_repository(repo, tmp_path / "d", apps_paths=apps, repo_map={URL: repo},
                                 use_cache=False)
@@ -404,12 +405,12 @@ def test_kustomize_binary_is_preferred_and_time_limited(tmp_path, monkeypatch):
                                use_cache=False, timeout=1)
     assert time.monotonic() - started < 10
     apps = report.by_name()
-    assert (apps["shop"].status, apps["shop"].version) == ("ok", "v5.7.1")
+    assert (apps["argocd/shop"].status, apps["argocd/shop"].version) == ("ok", "v5.7.1")
     # the binary built a copy whose kustomization asks for origin annotations
     assert _rendered(tmp_path / "ds", "shop").endswith("buildMetadata: [originAnnotations]\n")
     assert "buildMetadata" not in (REPO / "kustomize/overlays/prod/kustomization.yaml").read_text()
-    assert apps["broken"].status == "failed"
-    assert apps["broken"].message.startswith("timed out after 1 s")
+    assert apps["argocd/broken"].status == "failed"
+    assert apps["argocd/broken"].message.startswith("timed out after 1 s")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="fake renderer binaries are shell scripts")
@@ -446,10 +447,10 @@ def test_cli_exit_codes_and_one_line_errors(tmp_path, capsys):
                  "--apps", str(REPO / "apps" / "shop.yaml"),
                  str(REPO / "apps" / "remote.yaml")]) == 1
     cap = capsys.readouterr()
-    assert cap.out.splitlines()[0] == "remote: remote: remote-base/kustomization.yaml:5: remote " \
+    assert cap.out.splitlines()[0] == "argocd/remote: remote: remote-base/kustomization.yaml:5: remote " \
         "resources entry https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?" \
         "ref=v5.0.0: not fetched (offline): pass --allow-remote to fetch it"
-    assert cap.out.splitlines()[1].startswith("shop: ok: 5 documents (kustomize)")
+    assert cap.out.splitlines()[1].startswith("argocd/shop: ok: 5 documents (kustomize)")
     assert "render: 2 apps in" in cap.err
     assert main(["render", str(DEMO / "repo"), "--out", str(tmp_path / "demo"), "--no-cache",
                  "--apps", str(DEMO / "broken" / "apps"), "--jobs", "2"]) == 0
@@ -542,9 +543,9 @@ def test_deeply_nested_documents_under_the_repository_are_refused_per_app(tmp_pa
     proc = _render_cli(repo, "--out", tmp_path / "ds", "--no-cache", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert proc.stdout.splitlines() == [
-        "nested: failed: deep/app.yaml:5: Failed to unmarshal 'app.yaml': nested more than 500 "
+        "argocd/nested: failed: deep/app.yaml:5: Failed to unmarshal 'app.yaml': nested more than 500 "
         "levels deep: fix the file",
-        "plain: ok: 1 documents (directory)"]
+        "argocd/plain: ok: 1 documents (directory)"]
 
 
 def test_application_names_follow_the_api_servers_rule(tmp_path, capsys):
@@ -560,7 +561,7 @@ def test_application_names_follow_the_api_servers_rule(tmp_path, capsys):
     (repo / "apps" / "bad.yaml").write_text(_app("Shop_1", "."))
     (repo / "apps" / "good.yaml").write_text(_app("carts.shop", "."))
     report = render_repository(repo, tmp_path / "ds", use_cache=False, progress=sys.stderr)
-    assert [a.name for a in report.apps] == ["carts.shop"]
+    assert [a.name for a in report.apps] == ["argocd/carts.shop"]
     assert "render: apps/bad.yaml:1: Application without a valid metadata.name" in \
         capsys.readouterr().err
 
@@ -571,7 +572,7 @@ def test_several_applications_in_one_file_each_get_their_own_apps_file(tmp_path)
     out = tmp_path / "ds"
     report = render_repository(REPO, out, apps_paths=[both], use_cache=False)
     assert [(a.name, a.status, a.where) for a in report.apps] == \
-        [("one", "ok", f"{both}:2"), ("two", "ok", f"{both}:13")]
+        [("argocd/one", "ok", f"{both}:2"), ("argocd/two", "ok", f"{both}:13")]
     for name in ("one", "two"):
         assert yaml.safe_load((out / "apps" / f"{name}.yaml").read_text()) == \
             yaml.safe_load(_app(name, "plain"))

@@ -5,6 +5,12 @@ from __future__ import annotations
 from gitops_analysis import blast_radius, wave_graph
 
 KEY = ["group", "kind", "namespace", "name"]
+NS = "argocd/"  # the Kubeflow Applications live in argocd; the ground truth names them bare
+
+
+def bare(app: str) -> str:
+    assert app.startswith(NS), app
+    return app[len(NS):]
 
 
 def _keys(findings, slug):
@@ -27,14 +33,15 @@ def test_shared_resources_match_ground_truth(kubeflow_broken_findings, ground_tr
     assert len(shared) == 2 * 373
     apps = {(t["group"], t["kind"], t["namespace"], t["name"]): set(t["apps"]) for t in truth}
     for r in shared.itertuples(index=False):
-        assert {r.app, *r.related_apps} == apps[(r.group, r.kind, r.namespace, r.name)]
+        assert {bare(r.app), *map(bare, r.related_apps)} == \
+            apps[(r.group, r.kind, r.namespace, r.name)]
         assert r.argocd_condition == "SharedResourceWarning"
 
 
 def test_shared_resource_message_is_argocds(kubeflow_broken_findings):
     f = kubeflow_broken_findings
     row = f[(f["slug"] == "shared-resource") & (f["name"] == "katib-config") &
-            (f["app"] == "kubeflow-common-services")].iloc[0]
+            (f["app"] == NS + "kubeflow-common-services")].iloc[0]
     assert row["message"] == ("ConfigMap/katib-config is part of applications "
                               "argocd/kubeflow-common-services and kubeflow-katib")
 
@@ -51,8 +58,8 @@ def test_differing_shared_key_is_jobset_crd_only(kubeflow_broken_findings, groun
 def test_pairs_match_ground_truth(kubeflow_broken_findings, ground_truth):
     f = kubeflow_broken_findings
     shared = f[f["slug"].isin(["shared-resource", "shared-crd"]) &
-               (f["app"] == "kubeflow-common-services")]
-    pairs = shared.assign(other=shared["related_apps"].map(lambda t: t[0])) \
+               (f["app"] == NS + "kubeflow-common-services")]
+    pairs = shared.assign(other=shared["related_apps"].map(lambda t: bare(t[0]))) \
         .groupby("other").size().to_dict()
     want = {k.split(" + ")[1]: v for k, v in
             ground_truth["summary"]["broken"]["sharedResourcesByAppPair"].items()}
@@ -73,7 +80,7 @@ def test_fixed_has_no_shared_key(kubeflow_fixed_findings):
 
 def test_instance_labels_match_ground_truth(kubeflow_broken_findings, ground_truth):
     f = kubeflow_broken_findings
-    got = f[(f["slug"] == "instance-label-collision") & (f["app"] == "kubeflow-common-services")]
+    got = f[(f["slug"] == "instance-label-collision") & (f["app"] == NS + "kubeflow-common-services")]
     want = ground_truth["variants"]["broken"]["preexistingInstanceLabel"][
         "kubeflow-common-services"]["count"]
     assert len(got) == want == 141
@@ -81,7 +88,7 @@ def test_instance_labels_match_ground_truth(kubeflow_broken_findings, ground_tru
 
 def test_web_apps_depends_on_common_services(kubeflow_broken, kubeflow_broken_findings):
     g = wave_graph(kubeflow_broken, kubeflow_broken_findings)
-    edge = g.edges["kubeflow-common-services", "kubeflow-web-apps"]
+    edge = g.edges[NS + "kubeflow-common-services", NS + "kubeflow-web-apps"]
     crds = {r for r in edge["reasons"] if r.startswith("crd:")}
     assert crds == {"crd:networking.istio.io/DestinationRule",
                     "crd:networking.istio.io/VirtualService",
@@ -89,8 +96,8 @@ def test_web_apps_depends_on_common_services(kubeflow_broken, kubeflow_broken_fi
     assert edge["order"] == "ok"
     # nothing fails in 26.03, but if common-services failed, web-apps would fall with it
     assert all(d["status"] == "ok" for _, d in g.nodes(data=True))
-    radius = blast_radius(g, "kubeflow-common-services")
-    assert "kubeflow-web-apps" in radius and len(radius) == 12
+    radius = blast_radius(g, NS + "kubeflow-common-services")
+    assert NS + "kubeflow-web-apps" in radius and len(radius) == 12
 
 
 def test_custom_kind_providers_match_ground_truth(kubeflow_broken, ground_truth):
@@ -98,6 +105,8 @@ def test_custom_kind_providers_match_ground_truth(kubeflow_broken, ground_truth)
 
     n = needs(kubeflow_broken)
     crd_needs = n[n["need"] == "crd"]
+    crd_needs = crd_needs.assign(app=crd_needs["app"].map(bare),
+                                 providers=crd_needs["providers"].map(lambda p: tuple(map(bare, p))))
     truth = ground_truth["variants"]["broken"]["customKindDependencies"]
     assert len(truth) >= 10  # the loop below checks something
     assert set(crd_needs["app"]) <= set(truth)  # no app needs a CRD the truth does not know of

@@ -99,22 +99,22 @@ def coverage(ds) -> Coverage:
     for a in apps.itertuples(index=False):
         status = str(a.render_status)
         resources = int(a.resources)
-        if a.name in refused and resources == 0:
-            rows.append((a.name, "not-analysed", "refused file", refused[a.name]))
+        if a.app in refused and resources == 0:
+            rows.append((a.app, "not-analysed", "refused file", refused[a.app]))
         elif status in RENDER_REASONS:
             reason = RENDER_REASONS[status]
             detail = a.render_message or reason
             state = "partial" if resources > 0 else "not-analysed"
-            rows.append((a.name, state, reason, detail))
-        elif a.name in refused:
-            rows.append((a.name, "partial", "refused file", refused[a.name]))
-        elif doc_errors.get(a.name):
-            n = doc_errors[a.name]
-            rows.append((a.name, "partial", "load errors",
+            rows.append((a.app, state, reason, detail))
+        elif a.app in refused:
+            rows.append((a.app, "partial", "refused file", refused[a.app]))
+        elif doc_errors.get(a.app):
+            n = doc_errors[a.app]
+            rows.append((a.app, "partial", "load errors",
                          f"{n} {'document' if n == 1 else 'documents'} of its render could not "
                          "be read (see load errors)"))
         else:
-            rows.append((a.name, "analysed", "", ""))
+            rows.append((a.app, "analysed", "", ""))
     frame = pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
     frame["state"] = pd.Categorical(frame["state"], categories=list(STATES))
     return Coverage(frame.sort_values("app", kind="stable").reset_index(drop=True))
@@ -140,15 +140,15 @@ def supply_candidates(ds, cov: Coverage, *, cluster: str, words: set[str],
     doubt = set(cov.apps_in_doubt())
     if not doubt:
         return []
-    apps = ds.apps[ds.apps["name"].isin(doubt) & (ds.apps["cluster"] == cluster)]
+    apps = ds.apps[ds.apps["app"].isin(doubt) & (ds.apps["cluster"] == cluster)]
     scored = []
     for a in apps.itertuples(index=False):
-        mine = _words(a.name) | set().union(*(_words(p) for p in a.source_paths)) \
-            if a.source_paths else _words(a.name)
+        mine = _words(a.app) | set().union(*(_words(p) for p in a.source_paths)) \
+            if a.source_paths else _words(a.app)
         score = len(words & mine)
         if namespace and a.destination_namespace == namespace:
             score += 2
-        scored.append((-score, a.name))
+        scored.append((-score, a.app))
     return [name for _, name in sorted(scored)]
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from gitops_analysis.core.findings import Chain, ChainStep
 from gitops_analysis.core.kinds import ARGOCD_KINDS, BUILTIN_NAMESPACES, BUILTIN_SCOPES, CLUSTER
+from gitops_analysis.load.applications import IN_CLUSTER
 
 NEED_COLUMNS = ["app", "cluster", "wave", "need", "reason", "group", "kind", "namespace",
                 "example_name", "example_namespace", "example_version", "example_file",
@@ -30,15 +31,15 @@ def custom_kind_mask(resources: pd.DataFrame, cluster_scopes: dict | None = None
 
 
 def _providers_frame(dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
-    apps = dataset.apps.set_index("name")
+    apps = dataset.apps.set_index("app")
     crd_prov = dataset.crds[["app", "cluster", "group", "kind"]].drop_duplicates()
     res = dataset.resources
     ns_obj = res.loc[(res["kind"] == "Namespace") & (res["group"] == "") & ~res["is_hook"],
                      ["app", "cluster", "name"]].rename(columns={"name": "namespace"})
     created = dataset.apps.loc[dataset.apps["create_namespace"] &
                                (dataset.apps["destination_namespace"] != ""),
-                               ["name", "cluster", "destination_namespace"]] \
-        .rename(columns={"name": "app", "destination_namespace": "namespace"})
+                               ["app", "cluster", "destination_namespace"]] \
+        .rename(columns={"destination_namespace": "namespace"})
     ns_prov = pd.concat([ns_obj, created]).drop_duplicates()
     crd_prov = crd_prov.assign(wave=crd_prov["app"].map(apps["wave"]))
     ns_prov = ns_prov.assign(wave=ns_prov["app"].map(apps["wave"]))
@@ -56,6 +57,18 @@ def _status(wave: int, provider_waves: list[int], self_provided: bool, preexisti
     return "race" if first == wave else "late"
 
 
+def existing_namespaces(dataset) -> set[tuple[str, str]]:
+    """(cluster, namespace) that exist before any app syncs, besides the built-in ones: the
+    namespaces Application objects live in (Argo CD's cluster has them, or there would be no
+    Application), the control-plane namespace, and what ``--cluster-namespaces`` lists (for
+    every destination cluster, as ``--cluster-api`` is)."""
+    apps = dataset.apps
+    out = {(IN_CLUSTER, ns) for ns in set(apps["app_namespace"]) | {dataset.argocd_namespace}}
+    clusters = set(apps["cluster"]) | {IN_CLUSTER}
+    out |= {(c, ns) for c in clusters for ns in dataset.cluster_namespaces}
+    return out
+
+
 def needs(dataset) -> pd.DataFrame:
     """One row per (app, CRD or namespace it needs), with who provides it and how it is ordered.
 
@@ -63,9 +76,10 @@ def needs(dataset) -> pd.DataFrame:
     provider is in the same wave), late (only later waves), missing (nobody).
     """
     res = dataset.resources
-    apps = dataset.apps.set_index("name")
+    apps = dataset.apps.set_index("app")
     crd_prov, ns_prov = _providers_frame(dataset)
     cluster_has = set(dataset.cluster_scopes)
+    existing = existing_namespaces(dataset)
     rows = []
 
     custom = res[custom_kind_mask(res)]
@@ -104,7 +118,7 @@ def needs(dataset) -> pd.DataFrame:
             plist = prov.get((cluster, ns), [])
             self_p = any(a == app for _, a in plist)
             others = [(w, a) for w, a in plist if a != app]
-            pre = ns in BUILTIN_NAMESPACES
+            pre = ns in BUILTIN_NAMESPACES or (cluster, ns) in existing
             rows.append({
                 "app": app, "cluster": cluster, "wave": int(apps.at[app, "wave"]),
                 "need": "namespace", "reason": f"namespace:{ns}", "group": "", "kind": "Namespace",
@@ -120,7 +134,7 @@ def needs(dataset) -> pd.DataFrame:
 
 def dependency_edges(need_frame: pd.DataFrame, apps: pd.DataFrame) -> pd.DataFrame:
     """provider -> consumer edges with their reasons and ordering (ok, race, late)."""
-    waves = apps.set_index("name")["wave"]
+    waves = apps.set_index("app")["wave"]
     rows = []
     for r in need_frame[need_frame["providers"].map(len) > 0].itertuples(index=False):
         if r.self_provided or r.preexisting:

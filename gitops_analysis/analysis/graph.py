@@ -26,11 +26,11 @@ def wave_graph(dataset, findings: pd.DataFrame) -> nx.DiGraph:
     roots = failing_roots(findings)
     blocked = propagate_failures(need_frame, roots)
     g: nx.DiGraph = nx.DiGraph(needs=need_frame, roots=roots)
-    for row in dataset.apps.sort_values(["wave", "name"]).itertuples(index=False):
-        status = "failing" if row.name in roots else ("blocked" if row.name in blocked else "ok")
-        g.add_node(row.name, wave=int(row.wave), status=status, resources=int(row.resources),
+    for row in dataset.apps.sort_values(["wave", "app"]).itertuples(index=False):
+        status = "failing" if row.app in roots else ("blocked" if row.app in blocked else "ok")
+        g.add_node(row.app, wave=int(row.wave), status=status, resources=int(row.resources),
                    destination_namespace=row.destination_namespace,
-                   failure=roots.get(row.name, ""))
+                   failure=roots.get(row.app, ""))
     edges = dependency_edges(need_frame, dataset.apps)
     for (provider, consumer), f in edges.groupby(["provider", "consumer"], sort=True):
         order = max(f["order"], key=_ORDER_RANK.__getitem__)

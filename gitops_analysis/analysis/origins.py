@@ -21,7 +21,7 @@ def repo_origin(origin: str, source: str, app_paths: tuple) -> str:
 def resource_origins(ds) -> pd.DataFrame:
     """Resources with ``origin_file``: their origin as a repository path ('' when unknown)."""
     res = ds.resources
-    paths = ds.apps.set_index("name")["source_paths"]
+    paths = ds.apps.set_index("app")["source_paths"]
     origin_file = [repo_origin(o, s, paths[a]) for o, s, a in
                    zip(res["origin"], res["source"], res["app"])]
     return res.assign(origin_file=origin_file)

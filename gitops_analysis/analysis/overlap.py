@@ -34,7 +34,7 @@ def shared_keys(ds) -> pd.DataFrame:
         identical=g["content_hash"].transform("nunique") == 1,
         is_crd=(shared["kind"] == "CustomResourceDefinition") &
                (shared["group"] == "apiextensions.k8s.io"),
-        wave=shared["app"].map(ds.apps.set_index("name")["wave"]).astype("int64"),
+        wave=shared["app"].map(ds.apps.set_index("app")["wave"]).astype("int64"),
     )
     return shared.sort_values(KEY + ["app"], kind="stable").reset_index(drop=True)
 
@@ -57,7 +57,7 @@ def overlap_pairs(ds, keys: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def app_order(ds) -> list[str]:
     """Apps by wave, then name: the order of every matrix and axis."""
-    return list(ds.apps.sort_values(["wave", "name"], kind="stable")["name"])
+    return list(ds.apps.sort_values(["wave", "app"], kind="stable")["app"])
 
 
 def overlap_matrix(ds, pairs: pd.DataFrame | None = None, *, only_shared: bool = False

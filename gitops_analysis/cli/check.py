@@ -62,6 +62,7 @@ def _cache_entry(args: argparse.Namespace, color: bool) -> str | None:
         return None
     return cache.key("check", digest, root.resolve().name, args.format,
                      cache.file_digest(args.cluster_api), cache.file_digest(args.argocd_cm),
+                     cache.file_digest(args.cluster_namespaces), args.argocd_namespace,
                      f"verbose={args.verbose}", f"all={args.show_all}", f"color={color}")
 
 

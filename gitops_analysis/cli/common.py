@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from gitops_analysis.load.config import Config
     from gitops_analysis.load.dataset import Dataset
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -22,6 +23,7 @@ COMMAND_HELP = {
     "render": "render every Application of a repository into a dataset",
     "import-live": "turn an Argo CD export into a dataset's apps/ and keep it in live/",
     "reconcile": "predicted findings versus what Argo CD reports (an export)",
+    "diff": "what a change breaks: findings new, fixed and unchanged between two revisions",
 }
 
 
@@ -42,12 +44,46 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--argocd-cm", metavar="FILE",
                         help="the argocd-cm ConfigMap (YAML): is the Application health check "
                              "set?")
+    parser.add_argument("--cluster-namespaces", metavar="FILE",
+                        help="'kubectl get namespaces -o json' (or -o name) output: namespaces "
+                             "the cluster already has")
+    add_argocd_namespace(parser)
+
+
+def add_argocd_namespace(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--argocd-namespace", metavar="NS", default="argocd",
+                        help="Argo CD's control-plane namespace: Applications without a "
+                             "namespace live there (default: argocd)")
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE",
+                        help="a .gitops-analysis.toml (or pyproject.toml with "
+                             "[tool.gitops-analysis]); default: the one found from the "
+                             "repository (diff) or the working directory (check) upwards")
+    parser.add_argument("--select", metavar="RULES", action="append", default=None,
+                        help="report only these rules (ids or slugs, comma-separated); wins "
+                             "over the configuration")
+    parser.add_argument("--ignore", metavar="RULES", action="append", default=None,
+                        help="do not report these rules (ids or slugs, comma-separated); wins "
+                             "over the configuration")
+
+
+def config_of(args: argparse.Namespace, start: str | None) -> Config:
+    """The configuration: ``--config``, else the file found from ``start`` upwards; the
+    command line's ``--select`` and ``--ignore`` win over it."""
+    from gitops_analysis.load.config import config_for
+
+    cfg = config_for(start, args.config)
+    return cfg.with_flags(select=args.select, ignore=args.ignore)
 
 
 def load(args: argparse.Namespace) -> Dataset:
     from gitops_analysis.load.dataset import load_dataset
 
-    return load_dataset(args.dataset, cluster_api=getattr(args, "cluster_api", None))
+    return load_dataset(args.dataset, cluster_api=getattr(args, "cluster_api", None),
+                        argocd_namespace=getattr(args, "argocd_namespace", "argocd"),
+                        cluster_namespaces=getattr(args, "cluster_namespaces", None))
 
 
 def health_check(args: argparse.Namespace) -> bool:

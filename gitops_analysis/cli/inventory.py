@@ -6,13 +6,20 @@ import argparse
 import json
 import sys
 
-from gitops_analysis.cli.common import COMMAND_HELP, EXIT_OK, add_dataset, load
+from gitops_analysis.cli.common import (
+    COMMAND_HELP,
+    EXIT_OK,
+    add_argocd_namespace,
+    add_dataset,
+    load,
+)
 
 
 def add_commands(subparsers, parser_class=None) -> None:
     inv = subparsers.add_parser("inventory", help=COMMAND_HELP["inventory"])
     add_dataset(inv)
     inv.add_argument("--format", choices=["text", "json"], default="text")
+    add_argocd_namespace(inv)
     inv.set_defaults(func=cmd_inventory)
 
 

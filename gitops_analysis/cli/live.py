@@ -70,7 +70,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if live is None:
         raise UsageError("no export given and none kept in live/", file=str(args.dataset),
                          todo="pass --live FILE, or run gitops-analysis import-live first")
-    shared = set(live.app_names()) & set(ds.apps["name"])
+    shared = set(live.app_names()) & set(ds.apps["app"])
     if not shared and len(ds.apps):
         raise InputError(f"none of the export's {len(live.live_apps)} Application(s) is in the "
                          f"dataset {ds.name}", file=live.path,

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from gitops_analysis.cli.common import COMMAND_HELP
+from gitops_analysis.cli.common import COMMAND_HELP, add_argocd_namespace
 from gitops_analysis.render.kustomize import KUSTOMIZE_CHOICES
 
 
@@ -17,7 +17,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     report = render_repository(
         args.repo, args.out, apps_paths=args.apps, repo_map=args.repo_map,
         allow_remote=args.allow_remote, jobs=args.jobs, use_cache=not args.no_cache,
-        timeout=args.timeout, kustomize=args.kustomize, progress=sys.stderr)
+        timeout=args.timeout, kustomize=args.kustomize, helm=args.helm,
+        chart_cache=args.chart_cache, progress=sys.stderr,
+        argocd_namespace=args.argocd_namespace)
     for line in report.lines():
         sys.stdout.write(line + "\n")
     return report.exit_code
@@ -39,7 +41,8 @@ def add_commands(subparsers: Any,
     p.add_argument("--repo-map", metavar="URL=DIR", action="append", default=[],
                    help="a repository URL the apps name, and the local folder that holds it")
     p.add_argument("--allow-remote", action="store_true",
-                   help="fetch remote bases, charts and values files (default: status remote)")
+                   help="fetch remote bases, charts and values files (default: status remote; "
+                        "charts already in --chart-cache render without it)")
     p.add_argument("--jobs", type=int, metavar="N", default=None,
                    help="renders in parallel (default: the number of cores)")
     p.add_argument("--no-cache", action="store_true",
@@ -49,4 +52,12 @@ def add_commands(subparsers: Any,
                    help="time limit of one app's render (default: 120)")
     p.add_argument("--kustomize", choices=KUSTOMIZE_CHOICES, default="auto",
                    help="kustomize renderer: a binary on PATH, else pykustomize (default: auto)")
+    # render.helm's HELM_CHOICES, written out: importing render.helm would slow every command
+    p.add_argument("--helm", choices=("auto", "binary", "helm-python-sdk", "none"),
+                   default="auto",
+                   help="Helm renderer: a binary on PATH, else helm-python-sdk (default: auto)")
+    p.add_argument("--chart-cache", metavar="DIR", default=None,
+                   help="keep the charts pulled from Helm repositories and OCI registries in DIR "
+                        "and read it first: a chart found there renders with no network")
+    add_argocd_namespace(p)
     p.set_defaults(func=cmd_render)

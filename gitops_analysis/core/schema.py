@@ -39,8 +39,12 @@ def _cat(values: Iterable[str]) -> pd.CategoricalDtype:
 
 FRAMES: dict[str, tuple[Column, ...]] = {
     "apps": (
+        Column("app", STR, "the app: <namespace>/<name>, its identity in every frame"),
         Column("name", STR, "Application metadata.name"),
-        Column("app_namespace", STR, "Application metadata.namespace ('' when not set)"),
+        Column("app_namespace", STR, "Application metadata.namespace (the control-plane "
+                                     "namespace when not set)"),
+        Column("instance", STR, "Argo CD's instance name: <name> in the control-plane namespace, "
+                                "else <namespace>_<name> (tracking, rendered/<instance>.yaml)"),
         Column("project", STR, "spec.project"),
         Column("wave", INT, "argocd.argoproj.io/sync-wave as Argo CD reads it (not an integer: "
                             "helm.sh/hook-weight, else 0; reported in warnings)"),
@@ -66,7 +70,7 @@ FRAMES: dict[str, tuple[Column, ...]] = {
         Column("line", INT, "line of the Application document in that file"),
     ),
     "sources": (
-        Column("app", STR, "Application name"),
+        Column("app", STR, "the app (<namespace>/<name>)"),
         Column("index", INT, "position in spec.sources (0 for spec.source)"),
         Column("repo_url", STR, "repoURL"),
         Column("path", STR, "path ('' for a chart from a Helm repository)"),

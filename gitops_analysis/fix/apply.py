@@ -33,9 +33,9 @@ def apply_fix(ds, plan: FixPlan):
     apps = ds.apps.copy()
     if not plan.wave_changes.empty:
         new = plan.wave_changes.set_index("app")["new_wave"]
-        apps["wave"] = [int(new.get(a, w)) for a, w in zip(apps["name"], apps["wave"])]
+        apps["wave"] = [int(new.get(a, w)) for a, w in zip(apps["app"], apps["wave"])]
     if plan.skip_dry_run:
-        apps.loc[apps["name"].isin(plan.skip_dry_run), "skip_dry_run"] = True
+        apps.loc[apps["app"].isin(plan.skip_dry_run), "skip_dry_run"] = True
     counts = res.groupby("app").size()
-    apps["resources"] = apps["name"].map(counts).fillna(0).astype("int64")
+    apps["resources"] = apps["app"].map(counts).fillna(0).astype("int64")
     return replace(ds, apps=apps, resources=res, crds=crds)

@@ -15,10 +15,15 @@ def _counts_table(before: dict, after: dict) -> list[str]:
     return lines
 
 
+def _stem(ds, app: str) -> str:
+    """The file name part of an app: Argo CD's instance name."""
+    return str(ds.app(app)["instance"])
+
+
 def fix_markdown(ds, plan: FixPlan, proof: Proof, *, heading: str = "#") -> str:
     h2 = heading + "#"
     lines = [f"{heading} Fix for {ds.name}", ""]
-    counts = ds.apps.set_index("name")["resources"]
+    counts = ds.apps.set_index("app")["resources"]
     changed = sorted(set(plan.drops["app"]) | set(plan.ownership["owner"]) |
                      set(plan.namespace_fixes["app"]) | set(plan.wave_changes["app"]))
     if not changed and not plan.health_snippet:
@@ -47,16 +52,17 @@ def fix_markdown(ds, plan: FixPlan, proof: Proof, *, heading: str = "#") -> str:
                                            "to drop are listed"}
         lines += ["", f"{h2} `{app}`: {k['message']}", ""]
         if k["status"] == "written":
-            lines += [f"New file `{k['path']}` (in `kustomization/{app}/` here):", "",
+            lines += [f"New file `{k['path']}` (in `kustomization/{_stem(ds, app)}/` here):",
+                      "",
                       "```yaml", k["text"].rstrip(), "```", "",
-                      f"Application change (`patches/{app}-source.yaml`):", "",
+                      f"Application change (`patches/{_stem(ds, app)}-source.yaml`):", "",
                       "```yaml", k["patch"].rstrip(), "```"]
             for c in k["conflicts"]:
                 lines.append(f"- conflict: {c}")
         else:
             drops = plan.drops[plan.drops["app"] == app]
             lines += [f"Resources to remove from `{app}` ({len(drops)}; all in "
-                      f"`drops-{app}.csv`):", ""]
+                      f"`drops-{_stem(ds, app)}.csv`):", ""]
             for r in drops.head(10).itertuples(index=False):
                 lines.append(f"- {r.group + '/' if r.group else ''}{r.kind} "
                              f"{r.namespace + '/' if r.namespace else ''}{r.name}")
@@ -71,7 +77,7 @@ def fix_markdown(ds, plan: FixPlan, proof: Proof, *, heading: str = "#") -> str:
         lines += ["", f"{h2} Waves", ""]
         for w in plan.wave_changes.itertuples(index=False):
             lines.append(f"- `{w.app}`: wave {w.old_wave} -> {w.new_wave} ({w.reason}); "
-                         f"`patches/{w.app}-wave.yaml`.")
+                         f"`patches/{_stem(ds, w.app)}-wave.yaml`.")
         for a in plan.skip_dry_run:
             lines.append(f"- `{a}`: add `SkipDryRunOnMissingResource=true` to its syncOptions "
                          "(its dependencies form a cycle that no wave order satisfies).")
@@ -101,6 +107,9 @@ def write_fix(out: str | Path, ds, plan: FixPlan, proof: Proof) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
 
+    def stem(app: str) -> str:  # file names: Argo CD's instance name of the app
+        return str(ds.app(app)["instance"])
+
     def put(rel: str, text: str) -> None:
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,13 +122,14 @@ def write_fix(out: str | Path, ds, plan: FixPlan, proof: Proof) -> list[Path]:
         put("ownership.csv", own.to_csv(index=False))
     for app, k in sorted(plan.kustomizations.items()):
         if k["status"] == "written":
-            put(f"kustomization/{app}/kustomization.yaml", k["text"])
-            put(f"patches/{app}-source.yaml", k["patch"])
+            put(f"kustomization/{stem(app)}/kustomization.yaml", k["text"])
+            put(f"patches/{stem(app)}-source.yaml", k["patch"])
     for app in sorted(set(plan.drops["app"])):
         if plan.kustomizations.get(app, {}).get("status") != "written":
-            put(f"drops-{app}.csv", plan.drops[plan.drops["app"] == app].to_csv(index=False))
+            put(f"drops-{stem(app)}.csv",
+                plan.drops[plan.drops["app"] == app].to_csv(index=False))
     for w in plan.wave_changes.itertuples(index=False):
-        put(f"patches/{w.app}-wave.yaml", wave_patch(ds, w.app, int(w.new_wave)))
+        put(f"patches/{stem(w.app)}-wave.yaml", wave_patch(ds, w.app, int(w.new_wave)))
     if plan.health_snippet:
         put("argocd-cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n"
             "  namespace: argocd\ndata:\n" +

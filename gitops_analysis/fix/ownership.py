@@ -39,7 +39,7 @@ def choose_owners(ds) -> pd.DataFrame:
     res = resource_origins(ds)
     origin_of = res.drop_duplicates(KEY + ["app"]).assign(kind=lambda f: f["kind"].astype(str)) \
         .set_index(KEY + ["app"])["origin_file"]
-    apps = ds.apps.set_index("name")
+    apps = ds.apps.set_index("app")
     rows = []
     for key, group in keys.groupby(KEY, sort=True):
         cands = []

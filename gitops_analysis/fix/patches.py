@@ -23,8 +23,7 @@ def app_patch(ds, app: str, new_path: str) -> str:
     """The change to the Application: its source path, as a strategic-merge patch."""
     row = ds.app(app)
     patch = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-             "metadata": {"name": app, **({"namespace": row["app_namespace"]}
-                                          if row["app_namespace"] else {})},
+             "metadata": {"name": row["name"], "namespace": row["app_namespace"]},
              "spec": {"source": {"path": new_path}}}
     return yaml.safe_dump(patch, sort_keys=False)
 
@@ -32,7 +31,6 @@ def app_patch(ds, app: str, new_path: str) -> str:
 def wave_patch(ds, app: str, wave: int) -> str:
     row = ds.app(app)
     patch = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-             "metadata": {"name": app, **({"namespace": row["app_namespace"]}
-                                          if row["app_namespace"] else {}),
+             "metadata": {"name": row["name"], "namespace": row["app_namespace"],
                           "annotations": {"argocd.argoproj.io/sync-wave": str(wave)}}}
     return yaml.safe_dump(patch, sort_keys=False)

@@ -33,7 +33,7 @@ def _namespace_for(ds, app: str, need_frame: pd.DataFrame) -> tuple[str, str]:
 
 
 def _wave_changes(ds, need_frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    waves = ds.apps.set_index("name")["wave"].astype(int).to_dict()
+    waves = ds.apps.set_index("app")["wave"].astype(int).to_dict()
     g: nx.DiGraph = nx.DiGraph()
     g.add_nodes_from(sorted(waves))
     for r in need_frame.itertuples(index=False):

@@ -71,16 +71,19 @@ def _dump(doc: dict) -> str:
 
 def import_live(path: str | Path, out: str | Path, *, force: bool = False) -> tuple[LiveState,
                                                                                   list[Path]]:
-    """Write ``OUT/apps/<app>.yaml`` from each Application of the export and copy the export to
-    ``OUT/live/``. Refuses to overwrite a different file unless ``force``."""
+    """Write ``OUT/apps/<instance>.yaml`` from each Application of the export (its Argo CD
+    instance name: ``<name>``, or ``<namespace>_<name>`` outside the control-plane namespace)
+    and copy the export to ``OUT/live/``. Refuses to overwrite a different file unless
+    ``force``."""
     path, out = Path(path), Path(out)
     live = load_live(path)
     if out.exists() and not out.is_dir():
         raise UsageError("exists and is not a folder", file=str(out),
                          todo="pass a dataset folder to --out")
     apps_dir, live_dir = out / "apps", out / "live"
-    texts = {apps_dir / f"{name}.yaml": _dump(application_manifest(raw))
-             for name, raw in live.applications.items()}
+    instance = dict(zip(live.apps["app"], live.apps["instance"]))
+    texts = {apps_dir / f"{instance[app]}.yaml": _dump(application_manifest(raw))
+             for app, raw in live.applications.items()}
     target = live_dir / path.name
     clashes = [p for p, text in texts.items()
                if p.exists() and p.read_text(encoding="utf-8", errors="replace") != text]

@@ -60,7 +60,6 @@ from typing import Any
 import pandas as pd
 
 from gitops_analysis.core.messages import apply_failed, shared_resource
-from gitops_analysis.load.applications import instance_name, qualified_name
 
 EXACT, SAME_CAUSE, OTHER_SIDE = "exact", "same-cause", "other-side"
 SRW = "SharedResourceWarning"
@@ -203,7 +202,7 @@ def _reason_matches(p: dict, r: dict) -> str | None:
     return SAME_CAUSE if len(p["causes"]) > 1 and r["message"] == p["causes"][1] else None
 
 
-def _join(preds: list[dict], obs: list[dict], app_ns: dict[str, str]) -> None:
+def _join(preds: list[dict], obs: list[dict], instance: dict[str, str]) -> None:
     by_app: dict[str, list[dict]] = {}
     for p in preds:
         by_app.setdefault(p["app"], []).append(p)
@@ -211,9 +210,9 @@ def _join(preds: list[dict], obs: list[dict], app_ns: dict[str, str]) -> None:
     for p in preds:
         if p["argocd_condition"] == SRW and p["related_apps"]:
             other = p["related_apps"][0]
-            msg = shared_resource(p["kind"], p["name"],
-                                  qualified_name(app_ns.get(other, ""), other),
-                                  instance_name(app_ns.get(p["app"], ""), p["app"]))
+            # the warning the other app shows: it, qualified, and this app's instance name
+            msg = shared_resource(p["kind"], p["name"], other,
+                                  instance.get(p["app"], p["app"]))
             p["mirror"] = (other, msg)
             mirrors.setdefault((other, msg), []).append(p)
 
@@ -313,11 +312,10 @@ def _reason(p: dict, ctx: dict) -> tuple[str, str, str]:
 
 def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
     """Join ``findings`` (``run_rules(dataset)``) with the export ``live`` (``load_live``)."""
-    app_ns = dict(zip(dataset.apps["name"], dataset.apps["app_namespace"]))
-    app_ns.update(dict(zip(live.live_apps["app"], live.live_apps["app_namespace"])))
+    instance = dict(zip(dataset.apps["app"], dataset.apps["instance"]))
     preds = _predictions(findings)
     obs = _observations(live)
-    _join(preds, obs, app_ns)
+    _join(preds, obs, instance)
 
     ctx: dict[str, Any] = {
         "live_apps": set(live.live_apps["app"]),
@@ -388,7 +386,7 @@ def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
                           columns=["app", "source", "type", "known", "group", "version", "kind",
                                    "namespace", "name", "message", "explained", "matched_by"])
 
-    dataset_apps = set(dataset.apps["name"])
+    dataset_apps = set(dataset.apps["app"])
     by_source = {s: sum(o["source"] == s for o in obs)
                  for s in ("condition", "sync_result", "operation")}
     summary = {

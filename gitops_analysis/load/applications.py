@@ -8,6 +8,7 @@ from typing import Any
 WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
 HOOK_WEIGHT_ANNOTATION = "helm.sh/hook-weight"
 IN_CLUSTER = "https://kubernetes.default.svc"
+CONTROL_NAMESPACE = "argocd"  # Argo CD's own namespace unless told otherwise
 
 
 def parse_wave(annotations: dict, where: str) -> tuple[int, str | None]:
@@ -70,8 +71,13 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def parse_application(data: Any, where: str, file: str, line: int) -> AppRecord | str:
-    """One Application document -> AppRecord, or the reason it cannot be one."""
+def parse_application(data: Any, where: str, file: str, line: int, *,
+                      control_namespace: str = CONTROL_NAMESPACE) -> AppRecord | str:
+    """One Application document -> AppRecord, or the reason it cannot be one.
+
+    The app is ``<namespace>/<name>``: an Application without ``metadata.namespace`` lives in
+    the control-plane namespace (``control_namespace``), where ``kubectl apply -n`` or the
+    parent app puts it."""
     meta = data.get("metadata")
     if not isinstance(meta, dict):
         return f"{where}: Application without metadata: add metadata.name"
@@ -97,8 +103,10 @@ def parse_application(data: Any, where: str, file: str, line: int) -> AppRecord 
         raw_sources = []
     if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
         return f"{where}: spec.source(s) of {name} is not a mapping (or list of mappings): fix it"
+    app_namespace = _str(meta.get("namespace")) or control_namespace
+    key = app_key(app_namespace, name)
     sources = [{
-        "app": name, "index": i, "repo_url": _str(s.get("repoURL")), "path": _str(s.get("path")),
+        "app": key, "index": i, "repo_url": _str(s.get("repoURL")), "path": _str(s.get("path")),
         "target_revision": _str(s.get("targetRevision")), "chart": _str(s.get("chart")),
         "ref": _str(s.get("ref")), "type": _source_type(s)} for i, s in enumerate(raw_sources)]
     if not sources:
@@ -120,8 +128,10 @@ def parse_application(data: Any, where: str, file: str, line: int) -> AppRecord 
     options = tuple(_str(o) for o in options)
 
     row = {
+        "app": key,
         "name": name,
-        "app_namespace": _str(meta.get("namespace")),
+        "app_namespace": app_namespace,
+        "instance": instance_name(app_namespace, name, control_namespace),
         "project": _str(spec.get("project")),
         "wave": wave,
         "source_count": len(sources),
@@ -142,6 +152,11 @@ def parse_application(data: Any, where: str, file: str, line: int) -> AppRecord 
         "line": line,
     }
     return AppRecord(row=row, sources=sources, warnings=warnings)
+
+
+def app_key(app_namespace: str, name: str) -> str:
+    """The app's identity in every frame and message: ``<namespace>/<name>``."""
+    return f"{app_namespace}/{name}"
 
 
 def qualified_name(app_namespace: str, name: str) -> str:

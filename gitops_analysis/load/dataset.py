@@ -12,18 +12,20 @@ a load-error row (``accounting.documents == resources + load_errors``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitops_analysis.core.errors import NotADatasetError
 from gitops_analysis.load.applications import (
+    CONTROL_NAMESPACE,
     HOOK_WEIGHT_ANNOTATION,
     WAVE_ANNOTATION,
     AppRecord,
     parse_application,
 )
-from gitops_analysis.load.cluster import load_cluster_api
+from gitops_analysis.load.cluster import load_cluster_api, load_cluster_namespaces
 from gitops_analysis.load.files import Collector, yaml_files
 from gitops_analysis.load.manifests import sync_wave, unreadable_wave
 from gitops_analysis.load.rendered import (
@@ -73,15 +75,21 @@ class Dataset:
     root: Path | None = field(default=None, repr=False)
     cluster_scopes: dict = field(default_factory=dict, repr=False)
     live: LiveState | None = field(default=None, repr=False)  # the export kept in live/
+    argocd_namespace: str = CONTROL_NAMESPACE  # Argo CD's control-plane namespace
+    cluster_namespaces: frozenset[str] = frozenset()  # namespaces the cluster already has
 
-    def app(self, name: str) -> pd.Series:
-        rows = self.apps[self.apps["name"] == name]
+    def app(self, key: str) -> pd.Series:
+        """The apps row of ``key`` (``<namespace>/<name>``, or a name only one app has)."""
+        rows = self.apps[self.apps["app"] == key]
         if rows.empty:
-            raise KeyError(name)
+            rows = self.apps[self.apps["name"] == key]
+        if len(rows) != 1:
+            raise KeyError(key)
         return rows.iloc[0]
 
 
-def _read_apps(root: Path, col: Collector, acc: Accounting) -> list[AppRecord]:
+def _read_apps(root: Path, col: Collector, acc: Accounting,
+               control_namespace: str) -> list[AppRecord]:
     records: dict[str, AppRecord] = {}
     for path, problem in yaml_files(root / "apps", root):
         acc.app_files += 1
@@ -103,27 +111,29 @@ def _read_apps(root: Path, col: Collector, acc: Accounting) -> list[AppRecord]:
                          f"{where}: {show(what)[1:-1]} is not an argoproj.io Application: "
                          "skipped; only Applications are read from apps/")
                 continue
-            rec = _application(data, where, d)
+            rec = _application(data, where, d, control_namespace)
             if isinstance(rec, str):
                 col.error("apps", "", d.file, d.doc_index, d.line, rec)
                 acc.app_load_errors += 1
                 continue
-            name = rec.row["name"]
-            if name in records:
-                first = records[name].row
-                col.error("apps", name, d.file, d.doc_index, d.line,
-                          f"{where}: a second Application named {name} (first at "
-                          f"{first['file']}:{first['line']}): skipped; give each app its own name")
+            key = rec.row["app"]
+            if key in records:
+                first = records[key].row
+                col.error("apps", key, d.file, d.doc_index, d.line,
+                          f"{where}: a second Application {key} (first at "
+                          f"{first['file']}:{first['line']}): skipped; give each app of a "
+                          "namespace its own name")
                 acc.app_load_errors += 1
                 continue
             for w in rec.warnings:
-                col.warn("apps", name, d.file, d.doc_index, d.line, w)
-            records[name] = rec
+                col.warn("apps", key, d.file, d.doc_index, d.line, w)
+            records[key] = rec
     acc.applications = len(records)
     return [records[k] for k in sorted(records)]
 
 
-def _application(data: dict, where: str, d: RawDocument) -> AppRecord | str:
+def _application(data: dict, where: str, d: RawDocument,
+                 control_namespace: str) -> AppRecord | str:
     """parse_application, guarded: whatever the document holds, a record or a reason."""
     meta = data.get("metadata")
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
@@ -135,7 +145,8 @@ def _application(data: dict, where: str, d: RawDocument) -> AppRecord | str:
                 if k not in (WAVE_ANNOTATION, HOOK_WEIGHT_ANNOTATION)}
         data = {**data, "metadata": {**meta, "annotations": kept}}
     try:
-        rec = parse_application(data, where, d.file, d.line)
+        rec = parse_application(data, where, d.file, d.line,
+                                control_namespace=control_namespace)
     except Exception as exc:
         return (f"{where}: Application that cannot be read ({type(exc).__name__}: "
                 f"{clip(str(exc), 120)}): fix it")
@@ -146,8 +157,15 @@ def _application(data: dict, where: str, d: RawDocument) -> AppRecord | str:
     return rec
 
 
-def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = None) -> Dataset:
-    """Load a dataset folder into frames. See the module doc for the layout."""
+def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = None,
+                 argocd_namespace: str = CONTROL_NAMESPACE,
+                 cluster_namespaces: str | Path | Iterable[str] | None = None) -> Dataset:
+    """Load a dataset folder into frames. See the module doc for the layout.
+
+    ``argocd_namespace`` is Argo CD's control-plane namespace: Applications without a
+    namespace live there, and apps elsewhere are ``<namespace>_<name>`` to tracking.
+    ``cluster_namespaces``: namespaces the destination cluster already has (a ``kubectl get
+    namespaces`` file, or names)."""
     root = Path(path)
     if not root.is_dir():
         raise NotADatasetError("not a folder", file=str(path),
@@ -158,14 +176,20 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     if isinstance(cluster_api, (str, Path)):
         cluster_api = load_cluster_api(cluster_api)
     cluster_scopes = dict(cluster_api or {})
+    if isinstance(cluster_namespaces, (str, Path)):
+        cluster_namespaces = load_cluster_namespaces(cluster_namespaces)
+    existing = frozenset(cluster_namespaces or ())
 
     acc = Accounting()
     col = Collector(root)
-    app_records = _read_apps(root, col, acc)
+    app_records = _read_apps(root, col, acc, argocd_namespace)
     status = read_render_status(root)
-    apps_by_name = {r.row["name"]: r.row for r in app_records}
+    apps_by_name = {r.row["app"]: r.row for r in app_records}
 
-    files = rendered_files(root)
+    # rendered/<instance>.yaml belongs to the app of that instance name
+    by_instance = {r.row["instance"]: r.row["app"] for r in app_records}
+    files = [(by_instance.get(stem, stem), path, problem)
+             for stem, path, problem in rendered_files(root)]
     known_apps = frozenset(apps_by_name)
     rows: list[dict] = []
     crds: list[dict] = []
@@ -202,7 +226,8 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
 
         live = load_live_dir(root)
     return Dataset(name=root.resolve().name, apps=apps_frame, sources=sources_frame,
+                   argocd_namespace=argocd_namespace,
                    resources=resources, crds=crd_frame, webhooks=webhook_frame,
                    load_errors=load_errors,
                    warnings=warnings, accounting=acc, root=root, cluster_scopes=cluster_scopes,
-                   live=live)
+                   live=live, cluster_namespaces=existing)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from gitops_analysis.core import schema
 from gitops_analysis.core.kinds import ARGOCD_KINDS, BUILTIN_SCOPES, CLUSTER, UNKNOWN
-from gitops_analysis.load.applications import AppRecord, instance_name
+from gitops_analysis.load.applications import AppRecord
 
 
 def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, Any],
@@ -23,8 +23,9 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
     source_rows = []
     for rec in records:
         row = dict(rec.row)
-        name = row["name"]
-        entry = status.get(name)
+        name = row["app"]
+        # render-status.json names apps by <namespace>/<name>; older ones by instance name
+        entry = status.get(name, status.get(row["instance"]))
         st: dict[str, Any] = entry if isinstance(entry, dict) else {}
         if st.get("status") in schema.RENDER_STATUSES:
             row["render_status"] = st["status"]
@@ -33,8 +34,9 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
             row["render_status"], row["render_message"] = "ok", ""
         else:
             row["render_status"] = "missing"
-            row["render_message"] = (f"{row['file']}:{row['line']}: no rendered/{name}.yaml or "
-                                     f"rendered/{name}/: render the app (gitops-analysis render)")
+            stem = row["instance"]
+            row["render_message"] = (f"{row['file']}:{row['line']}: no rendered/{stem}.yaml or "
+                                     f"rendered/{stem}/: render the app (gitops-analysis render)")
         row["resources"] = counts.get(name, 0)
         app_rows.append(row)
         found = st.get("source_types")
@@ -51,7 +53,7 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
     apps = schema.conform(pd.DataFrame(app_rows), "apps") if app_rows else schema.empty("apps")
     sources = schema.conform(pd.DataFrame(source_rows), "sources") if source_rows \
         else schema.empty("sources")
-    apps = apps.sort_values("name", kind="stable").reset_index(drop=True)
+    apps = apps.sort_values("app", kind="stable").reset_index(drop=True)
     return apps, sources
 
 
@@ -93,8 +95,8 @@ def resources_frame(rows: list[dict], apps: pd.DataFrame, crds: pd.DataFrame,
     if not rows:
         return schema.empty("resources")
     df = pd.DataFrame(rows)
-    app_cols = apps.set_index("name")[["cluster", "destination_namespace", "app_namespace",
-                                       "skip_dry_run"]]
+    app_cols = apps.set_index("app")[["cluster", "destination_namespace", "instance",
+                                      "skip_dry_run"]]
     df = df.join(app_cols, on="app")
     scopes = scope_table(crds, cluster_scopes)
     df = df.merge(scopes, on=["group", "kind"], how="left")
@@ -109,8 +111,7 @@ def resources_frame(rows: list[dict], apps: pd.DataFrame, crds: pd.DataFrame,
     # util/argo/resource_tracking.go: an empty namespace (cluster-scoped) takes the app's
     # destination namespace; the app part is Application.InstanceName()
     tracking_ns = df["namespace"].where(df["namespace"] != "", df["destination_namespace"])
-    instance = [instance_name(ns, a) for ns, a in zip(df["app_namespace"], df["app"])]
-    df["tracking_id"] = (pd.Series(instance, index=df.index) + ":" + df["group"] + "/" +
+    df["tracking_id"] = (df["instance"] + ":" + df["group"] + "/" +
                          df["kind"] + ":" + tracking_ns + "/" + df["name"])
     df["origin"] = df["origin"].where(df["origin"] != "", df["source"])
     df = schema.conform(df, "resources")

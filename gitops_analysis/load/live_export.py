@@ -328,13 +328,12 @@ def load_live(path: str | Path, display: str | None = None) -> LiveState:
     records: dict[str, tuple[AppRecord, dict, dict[str, Any], dict[str, list[dict]]]] = {}
     for index, line, item in objects:
         rec, raw = _application(item, index, line, display)
-        name = rec.row["name"]
+        name = rec.row["app"]  # <namespace>/<name>
         if name in records:
             first = records[name][0].row
-            raise InputError(f"a second Application named {name} (first at {display}:"
-                             f"{first['line']}, namespace {first['app_namespace'] or '-'})",
-                             file=display, line=line,
-                             todo="apps are keyed by name: export one of them")
+            raise InputError(f"a second Application {name} (first at {display}:"
+                             f"{first['line']})", file=display, line=line,
+                             todo="export each Application once")
         status_rows: dict[str, list[dict]] = {k: [] for k in keys}
         live_row = _status_rows(raw, name, line, display, status_rows, warnings)
         live_row["app_namespace"] = rec.row["app_namespace"]

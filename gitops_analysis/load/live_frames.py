@@ -15,7 +15,7 @@ from gitops_analysis.core.schema import BOOL, INT, STR, Column, conform_columns
 
 LIVE_FRAMES: dict[str, tuple[Column, ...]] = {
     "live_apps": (
-        Column("app", STR, "Application metadata.name"),
+        Column("app", STR, "the app: <namespace>/<name>"),
         Column("app_namespace", STR, "Application metadata.namespace"),
         Column("has_status", BOOL, "the export carries a non-empty status (false: Argo CD has not "
                                    "reconciled the app, or the export left the status out)"),

@@ -142,8 +142,9 @@ def _read_rendered_documents(root: Path, app: str, path: Path, problem: Problem 
             where = f"{d.file}:{d.line}" + (f": item {item}" if item >= 0 else "")
             if not known:
                 col.error("rendered", app, d.file, d.doc_index, d.line,
-                          f"{where}: no Application named {app} in apps/: add its "
-                          "Application or rename the rendered file", item)
+                          f"{where}: no Application in apps/ has the instance name {app} "
+                          "(<name>, or <namespace>_<name> outside the control-plane namespace): "
+                          "add its Application or rename the rendered file", item)
                 continue
             record: dict | None
             try:

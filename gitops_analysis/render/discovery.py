@@ -25,6 +25,7 @@ import yaml
 from gitops_analysis.core.errors import InputError
 from gitops_analysis.core.names import APP_NAME_RULE, valid_app_name
 from gitops_analysis.core.paths import inside
+from gitops_analysis.load.applications import CONTROL_NAMESPACE, app_key, instance_name
 from gitops_analysis.load.yaml_reader import YAML_SUFFIXES, RawDocument
 from gitops_analysis.render.reading import mapping, read_yaml
 
@@ -34,13 +35,29 @@ Warn = Callable[[str], None]
 
 @dataclass
 class AppInput:
-    """One Application to render."""
+    """One Application to render, known as ``key`` (``<namespace>/<name>``)."""
 
-    name: str
+    name: str  # metadata.name
     data: dict[str, Any]
-    content: bytes  # what DATASET/apps/<name>.yaml holds
+    content: bytes  # what DATASET/apps/<instance>.yaml holds
     where: str  # file:line, or "rendered by <parent> (rendered/<parent>.yaml:line)"
     parent: str = ""  # the app whose output held it (app-of-apps)
+    namespace: str = CONTROL_NAMESPACE  # where the Application object lives
+    control_namespace: str = CONTROL_NAMESPACE
+
+    @property
+    def key(self) -> str:
+        return app_key(self.namespace, self.name)
+
+    @property
+    def instance(self) -> str:
+        """Argo CD's instance name: the file stem in the dataset."""
+        return instance_name(self.namespace, self.name, self.control_namespace)
+
+
+def _namespace_of(data: dict[str, Any], default: str) -> str:
+    ns = mapping(data.get("metadata")).get("namespace")
+    return ns if isinstance(ns, str) and ns else default
 
 
 def sources_of(data: dict[str, Any]) -> list[Any]:
@@ -86,7 +103,8 @@ def _applications(docs: list[RawDocument], display: str, *, strict: bool,
     return found
 
 
-def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn) -> list[AppInput]:
+def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn,
+                   control_namespace: str) -> list[AppInput]:
     if not path.is_file():  # a named pipe must not block, a folder is no file
         if strict:
             raise InputError("not a regular file", file=display,
@@ -123,7 +141,9 @@ def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn) -> lis
                                  todo="give it a file of its own")
             warn(f"{display}:{doc.line}: {what}: skipped; give it a file of its own")
             continue
-        out.append(AppInput(name, doc.data, content, f"{display}:{doc.line}"))
+        out.append(AppInput(name, doc.data, content, f"{display}:{doc.line}",
+                            namespace=_namespace_of(doc.data, control_namespace),
+                            control_namespace=control_namespace))
     return out
 
 
@@ -143,10 +163,11 @@ def _yaml_files(folder: Path, root_real: str | None = None) -> list[Path]:
     return sorted(out, key=lambda p: p.as_posix())
 
 
-def read_apps(repo: Path, apps_paths: Sequence[str | Path] | None,
-              warn: Warn) -> list[AppInput]:
+def read_apps(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
+              control_namespace: str = CONTROL_NAMESPACE) -> list[AppInput]:
     """The Applications of ``apps_paths`` (files or folders), else of every YAML file under
-    ``repo``; sorted by name, each name once (a second one is skipped with a warning)."""
+    ``repo``; sorted by ``<namespace>/<name>``, each once (a second one is skipped with a
+    warning). An Application without a namespace lives in ``control_namespace``."""
     found: list[AppInput] = []
     if apps_paths:
         for given in apps_paths:
@@ -157,7 +178,8 @@ def read_apps(repo: Path, apps_paths: Sequence[str | Path] | None,
                 raise InputError("no such file or folder", file=str(given),
                                  todo="pass Application files or folders to --apps")
             for f in _yaml_files(p) if p.is_dir() else [p]:
-                found += _read_app_file(f, str(f), strict=True, warn=warn)
+                found += _read_app_file(f, str(f), strict=True, warn=warn,
+                                        control_namespace=control_namespace)
         if not found:
             raise InputError("no argoproj.io Application in these files",
                              file=" ".join(map(str, apps_paths)),
@@ -165,29 +187,35 @@ def read_apps(repo: Path, apps_paths: Sequence[str | Path] | None,
     else:
         root_real = os.path.realpath(repo)
         for f in _yaml_files(repo, root_real):
-            found += _read_app_file(f, f.relative_to(repo).as_posix(), strict=False, warn=warn)
+            found += _read_app_file(f, f.relative_to(repo).as_posix(), strict=False, warn=warn,
+                                    control_namespace=control_namespace)
         if not found:
             raise InputError("no argoproj.io Application found under the repository",
                              file=str(repo), todo="pass --apps PATH with the Application files")
     apps: dict[str, AppInput] = {}
     for a in found:
-        if a.name in apps:
-            warn(f"{a.where}: a second Application named {a.name} (first at "
-                 f"{apps[a.name].where}): skipped; give each app its own name")
+        if a.key in apps:
+            warn(f"{a.where}: a second Application {a.key} (first at "
+                 f"{apps[a.key].where}): skipped; give each app of a namespace its own name")
             continue
-        apps[a.name] = a
+        apps[a.key] = a
     return [apps[k] for k in sorted(apps)]
 
 
-def read_rendered(path: Path, parent: str) -> tuple[int, list[AppInput]]:
+def read_rendered(path: Path, parent: AppInput) -> tuple[int, list[AppInput]]:
     """The number of non-empty documents of an app's rendered output (``path``), and the
-    Applications among them (app-of-apps); those that cannot be used are left out."""
-    display = f"rendered/{parent}.yaml"
+    Applications among them (app-of-apps); those that cannot be used are left out. A child
+    without a namespace is applied into the parent's destination namespace (else Argo CD's)."""
+    display = f"rendered/{parent.instance}.yaml"
+    dest = mapping(mapping(parent.data.get("spec")).get("destination")).get("namespace")
+    default = dest if isinstance(dest, str) and dest else parent.control_namespace
     docs, _ = read_yaml(path, display)
     children = []
     for doc, name in _applications(docs, display, strict=False, warn=lambda _m: None):
         content = _document_text(doc.data)
         if content is not None:
             children.append(AppInput(name, doc.data, content,
-                                     f"rendered by {parent} ({display}:{doc.line})", parent))
+                                     f"rendered by {parent.key} ({display}:{doc.line})",
+                                     parent.key, namespace=_namespace_of(doc.data, default),
+                                     control_namespace=parent.control_namespace))
     return len(docs), children

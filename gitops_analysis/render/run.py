@@ -24,10 +24,11 @@ from typing import TextIO
 from tqdm import tqdm
 
 from gitops_analysis.core.errors import InputError, UsageError
+from gitops_analysis.load.applications import CONTROL_NAMESPACE
 from gitops_analysis.load.cache import FileDigests
 from gitops_analysis.render.build import Context, execute
 from gitops_analysis.render.discovery import AppInput, read_apps, read_rendered, sources_of
-from gitops_analysis.render.helm import find_helm
+from gitops_analysis.render.helm import comparison_failure, find_helm
 from gitops_analysis.render.kustomize import find_kustomize
 from gitops_analysis.render.planning import plan_source
 from gitops_analysis.render.reading import STDERR, mapping
@@ -47,12 +48,12 @@ def _join(values: list[str]) -> str:
 def render_app(app: AppInput, ctx: Context) -> tuple[AppRender, str | None]:
     """Render every source of one app: its result, and its output (None when nothing
     rendered); the sources of a multi-source app each get a ``# Source:`` part."""
-    result = AppRender(app.name, "ok", where=app.where, parent=app.parent)
+    result = AppRender(app.key, "ok", where=app.where, parent=app.parent)
     spec = app.data.get("spec")
     sources = sources_of(app.data)
     if not isinstance(spec, dict) or not sources:
         result.status = "failed"
-        result.message = (f"{app.where}: Application {app.name} has no spec.source or "
+        result.message = (f"{app.where}: Application {app.key} has no spec.source or "
                           "spec.sources: Argo CD cannot render it; add a source")
         return result, None
     dest_ns = str(mapping(spec.get("destination")).get("namespace") or "")
@@ -72,6 +73,8 @@ def render_app(app: AppInput, ctx: Context) -> tuple[AppRender, str | None]:
         if plan.skip:
             continue
         built, renderer, version = execute(plan, ctx, deadline)
+        if built.failure and result.failure is None:  # Argo CD's ComparisonError text
+            result.failure = comparison_failure(built.failure, plan.index, len(sources))
         renderers.append(renderer)
         versions.append(version)
         if plan.status == "ok":
@@ -101,13 +104,17 @@ def render_repository(repo: str | Path, out: str | Path, *,
                       repo_map: RepoMap | None = None, allow_remote: bool = False,
                       jobs: int | None = None, use_cache: bool = True, timeout: float = 120,
                       kustomize: str = "auto", helm: str = "auto",
-                      progress: TextIO | None = None) -> RenderReport:
+                      chart_cache: str | Path | None = None,
+                      progress: TextIO | None = None,
+                      argocd_namespace: str = CONTROL_NAMESPACE) -> RenderReport:
     """Render the Applications of ``repo`` into the dataset folder ``out``.
 
     ``apps_paths``: Application files or folders (default: every Application under ``repo``).
     ``repo_map``: ``{url: folder}`` or ``["URL=DIR", ...]``: repositories available locally.
     ``kustomize``: ``auto`` (a binary on PATH, else pykustomize), ``binary`` or ``pykustomize``;
-    ``helm``: ``auto`` (a binary on PATH) or ``none``. ``progress``: a stream for warnings, a
+    ``helm``: ``auto`` (a binary on PATH, else helm-python-sdk), ``binary``, ``helm-python-sdk``
+    or ``none``; ``chart_cache``: a folder that keeps pulled charts and is read first (see
+    :mod:`~gitops_analysis.render.helm_remote`). ``progress``: a stream for warnings, a
     progress bar (on a terminal) and the closing summary. Usage and input errors raise
     :class:`~gitops_analysis.core.errors.GitopsAnalysisError` subclasses before anything is
     written.
@@ -129,8 +136,9 @@ def render_repository(repo: str | Path, out: str | Path, *,
                 progress.write(f"render: {message}\n")
                 progress.flush()
 
-    initial = read_apps(repo, apps_paths, warn)
-    kustomize_renderer, helm_renderer = find_kustomize(kustomize), find_helm(helm)
+    initial = read_apps(repo, apps_paths, warn, argocd_namespace)
+    kustomize_renderer, helm_renderer = find_kustomize(kustomize), \
+        find_helm(helm, chart_cache)
     urls = [str(s["repoURL"]) for a in initial for s in sources_of(a.data)
             if isinstance(s, dict) and s.get("repoURL") and not s.get("chart")]
     ctx = Context(kustomize_renderer, helm_renderer, roots(repo, repo_map, urls), allow_remote,
@@ -145,17 +153,17 @@ def render_repository(repo: str | Path, out: str | Path, *,
         try:
             res = render_app(app, ctx)
         except Exception as exc:
-            res = (AppRender(app.name, "failed", message=f"{app.where}: cannot be rendered "
+            res = (AppRender(app.key, "failed", message=f"{app.where}: cannot be rendered "
                              f"({type(exc).__name__}: {one_line(str(exc))}): please report it "
                              "as a bug of gitops-analysis", where=app.where, parent=app.parent),
                    None)
         with STDERR:
-            bar.set_postfix_str(app.name[:40], refresh=False)
+            bar.set_postfix_str(app.key[:40], refresh=False)
             bar.update()
         return res
 
     results: list[AppRender] = []
-    seen = {a.name for a in initial}
+    seen = {a.key for a in initial}
     level = initial
     try:
         with DatasetWriter(out) as writer, ThreadPoolExecutor(max_workers=int(jobs)) as pool:
@@ -166,12 +174,12 @@ def render_repository(repo: str | Path, out: str | Path, *,
                     rendered = writer.add(app, result, text)
                     if rendered is None:
                         continue
-                    result.documents, found = read_rendered(rendered, app.name)
+                    result.documents, found = read_rendered(rendered, app)
                     for child in found:  # app-of-apps: each child once, cycles end here
-                        if child.name not in seen:
-                            seen.add(child.name)
+                        if child.key not in seen:
+                            seen.add(child.key)
                             children.append(child)
-                level = sorted(children, key=lambda a: a.name)
+                level = sorted(children, key=lambda a: a.key)
                 if level:
                     with STDERR:
                         bar.total += len(level)
@@ -181,6 +189,8 @@ def render_repository(repo: str | Path, out: str | Path, *,
         bar.close()
         if ctx.kustomize is not None:
             ctx.kustomize.close()
+        if ctx.helm is not None:
+            ctx.helm.close()
     report = RenderReport(out, sorted(results, key=lambda a: a.name),
                           round(time.monotonic() - started, 3))
     if progress is not None:

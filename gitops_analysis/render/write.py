@@ -69,11 +69,13 @@ class DatasetWriter:
 
     def add(self, app: AppInput, result: AppRender, text: str | None) -> Path | None:
         """Stage one app's files; the path of its rendered output (None when it has none)."""
-        (self.staging / "apps" / f"{app.name}.yaml").write_bytes(app.content)
-        self._results[app.name] = result
+        # file names are Argo CD's instance names: <name>, or <namespace>_<name> outside the
+        # control-plane namespace, so two apps of one name in two namespaces both fit
+        (self.staging / "apps" / f"{app.instance}.yaml").write_bytes(app.content)
+        self._results[app.key] = result
         if text is None:
             return None
-        path = self.staging / "rendered" / f"{app.name}.yaml"
+        path = self.staging / "rendered" / f"{app.instance}.yaml"
         path.write_bytes(text.encode("utf-8"))
         return path
 

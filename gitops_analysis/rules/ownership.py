@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from gitops_analysis.core import messages
-from gitops_analysis.load.applications import instance_name, qualified_name
 from gitops_analysis.rules.registry import Rule, register
 
 KEY = ["cluster", "group", "kind", "namespace", "name"]
@@ -41,17 +40,17 @@ def check_shared_resource(ctx) -> pd.DataFrame | None:
     if shared.empty:
         return None
     apps = ctx.dataset.apps
-    waves = dict(zip(apps["name"], apps["wave"].astype(int)))
-    app_ns = dict(zip(apps["name"], apps["app_namespace"]))
-    fails = dict(zip(apps["name"], apps["fail_on_shared_resource"].astype(bool)))
+    waves = dict(zip(apps["app"], apps["wave"].astype(int)))
+    instance = dict(zip(apps["app"], apps["instance"]))
+    fails = dict(zip(apps["app"], apps["fail_on_shared_resource"].astype(bool)))
     groups = shared.groupby(KEY, sort=True)["app"].apply(lambda s: sorted(s)).to_dict()
     rows = []
     for r in shared.itertuples(index=False):
         names = groups[(r.cluster, r.group, r.kind, r.namespace, r.name)]
         others = [a for a in names if a != r.app]
         other = _last_writer(waves, others)
-        msg = messages.shared_resource(r.kind, r.name, qualified_name(app_ns[r.app], r.app),
-                                       instance_name(app_ns[other], other))
+        # the app as Application.QualifiedName(), the other by its instance name
+        msg = messages.shared_resource(r.kind, r.name, r.app, instance[other])
         fail = fails[r.app]
         identical = r.variants == 1
         rows.append({

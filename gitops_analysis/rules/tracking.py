@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from gitops_analysis.core.kinds import UNKNOWN
-from gitops_analysis.load.applications import instance_name
 from gitops_analysis.rules.registry import Rule, register
 
 
@@ -13,7 +12,7 @@ def check_instance_label_collision(ctx) -> pd.DataFrame | None:
     res = ctx.dataset.resources
     labelled = res[res["instance_label"] != ""]
     apps = ctx.dataset.apps
-    own_name = {a: instance_name(ns, a) for a, ns in zip(apps["name"], apps["app_namespace"])}
+    own_name = dict(zip(apps["app"], apps["instance"]))
     hit = labelled[labelled["instance_label"] != labelled["app"].map(own_name)]
     if hit.empty:
         return None
@@ -24,7 +23,7 @@ def check_instance_label_collision(ctx) -> pd.DataFrame | None:
         "message": [f"{k}/{n} already carries app.kubernetes.io/instance={v}: with label "
                     f"tracking Argo CD reads it as owned by an app named {v}, not {a}"
                     for k, n, v, a in zip(hit["kind"].astype(str), hit["name"],
-                                          hit["instance_label"], hit["app"])],
+                                          hit["instance_label"], hit["app"].map(own_name))],
         "detail": "label tracking (Argo CD 2.x default) overwrites the label on sync and reports "
                   "the object as belonging to another app until then",
         "file": hit["file"], "line": hit["line"],

@@ -19,8 +19,9 @@ def inventory_dict(ds) -> dict:
                        res["kind"].astype(str)).groupby(["app", "k"], observed=True).size()
     apps = []
     for row in ds.apps.itertuples(index=False):
-        by_kind = {k: int(n) for (a, k), n in kinds.items() if a == row.name}
-        apps.append({"name": row.name, "wave": int(row.wave),
+        by_kind = {k: int(n) for (a, k), n in kinds.items() if a == row.app}
+        apps.append({"app": row.app, "name": row.name, "namespace": row.app_namespace,
+                     "wave": int(row.wave),
                      "destination_namespace": row.destination_namespace,
                      "render_status": str(row.render_status), "resources": int(row.resources),
                      "kinds": dict(sorted(by_kind.items()))})

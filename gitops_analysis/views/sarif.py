@@ -51,7 +51,7 @@ def findings_sarif(ds, findings: pd.DataFrame, rules, cov: Coverage) -> str:
         "properties": {"argocd_condition": r.argocd_condition},
     } for r in rules]
     index = {r.id: i for i, r in enumerate(rules)}
-    app_files = {a: (f, int(n)) for a, f, n in zip(ds.apps["name"], ds.apps["file"],
+    app_files = {a: (f, int(n)) for a, f, n in zip(ds.apps["app"], ds.apps["file"],
                                                   ds.apps["line"])}
     fallback = min(app_files.values()) if app_files else ("apps", 1)
     results = []

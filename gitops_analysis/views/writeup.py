@@ -91,7 +91,7 @@ class _Context:
     def __init__(self, ds, findings, graph, root, label, fix_section: str | None = None):
         self.ds, self.f, self.g, self.root, self.label = ds, findings, graph, root, label
         self.fix_section = fix_section
-        self.apps = ds.apps.set_index("name")
+        self.apps = ds.apps.set_index("app")
         self.root_row = self.apps.loc[root]
         self.mine = findings[findings["app"] == root]
         self.root_errors = self.mine[(self.mine["severity"] == "error") &
