@@ -507,13 +507,24 @@ def test_git_generator_needs_its_project():
         'error getting project default: appprojects.argoproj.io "default" not found')
 
 
-def test_rolling_sync_steps_are_kept():
+def test_rolling_sync_steps():
+    # progressive_sync.go buildAppDependencyList: the first step whose matchExpressions select
+    # the Application's labels; a missing label fails In only
     steps = [{"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev"]}]},
-             {"matchExpressions": [{"key": "env", "operator": "In", "values": ["prod"]}],
+             {"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}],
               "maxUpdate": "10%"}]
-    data = _spec([{"list": {"elements": [{"name": "a"}]}}],
+    tpl = {"metadata": {"name": "{{.name}}", "labels": {"env": "{{.env}}"}},
+           "spec": {"project": "default", "destination": {
+               "server": "https://kubernetes.default.svc", "namespace": "x"}}}
+    unlabelled = {"metadata": {"name": "bare"}, "spec": tpl["spec"]}
+    data = _spec([{"list": {"elements": [{"name": "a", "env": "dev"},
+                                         {"name": "b", "env": "prod"}]}},
+                  {"list": {"elements": [{"name": "c"}], "template": unlabelled}}], tpl,
                  strategy={"type": "RollingSync", "rollingSync": {"steps": steps}})
-    assert _run(data).rolling_steps == steps
+    result = _run(data)
+    assert result.rolling_steps == steps
+    assert {a.name: a.rolling_step for a in result.applications} == \
+        {"a": 0, "b": 1, "bare": 1}
 
 
 def test_unknown_go_template_option():

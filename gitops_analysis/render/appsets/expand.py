@@ -103,7 +103,34 @@ def expand(data: dict[str, Any], file: str, line: int, ctx: ExpandContext) -> Ex
     if generated is None:
         return result  # nothing could be generated offline: the gaps say why
     _validate(generated, result, ctx)
+    if result.rolling_steps:
+        for app in result.applications or []:
+            app.rolling_step = rolling_step(result.rolling_steps, app.manifest)
     return result
+
+
+def rolling_step(steps: list[dict[str, Any]], manifest: dict[str, Any]) -> int | None:
+    """The first RollingSync step whose ``matchExpressions`` select the Application by its
+    labels (``progressivesync/progressive_sync.go`` ``buildAppDependencyList``): a missing label
+    fails ``In`` only; operators other than ``In`` and ``NotIn`` select nothing."""
+    labels = _mapping(_mapping(manifest.get("metadata")).get("labels"))
+    for index, step in enumerate(steps):
+        selected = True
+        exprs = step.get("matchExpressions")
+        for expr in exprs if isinstance(exprs, list) else []:
+            expr = _mapping(expr)
+            op, key = expr.get("operator"), expr.get("key")
+            values = expr.get("values") if isinstance(expr.get("values"), list) else []
+            if key in labels:
+                if op not in ("In", "NotIn") or (labels[key] in values) != (op == "In"):
+                    selected = False
+                    break
+            elif op == "In":
+                selected = False
+                break
+        if selected:
+            return index
+    return None
 
 
 def _generate(spec: dict[str, Any], template: dict[str, Any], patch: Any, info: AppSetInfo,

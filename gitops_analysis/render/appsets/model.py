@@ -79,6 +79,8 @@ class GeneratedApp:
     manifest: dict[str, Any]  # apiVersion, kind, metadata, spec: what Argo CD creates
     params: dict[str, Any]  # the generator's parameter set it was rendered from
     generator: int  # index in spec.generators
+    #: the RollingSync step that selects it (0-based), None: no step (or no RollingSync)
+    rolling_step: int | None = None
 
 
 @dataclass
