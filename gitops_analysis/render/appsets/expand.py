@@ -120,7 +120,8 @@ def rolling_step(steps: list[dict[str, Any]], manifest: dict[str, Any]) -> int |
         for expr in exprs if isinstance(exprs, list) else []:
             expr = _mapping(expr)
             op, key = expr.get("operator"), expr.get("key")
-            values = expr.get("values") if isinstance(expr.get("values"), list) else []
+            raw = expr.get("values")
+            values: list[Any] = raw if isinstance(raw, list) else []
             if key in labels:
                 if op not in ("In", "NotIn") or (labels[key] in values) != (op == "In"):
                     selected = False
