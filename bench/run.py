@@ -5,9 +5,14 @@
 - scale: the synthetic fleet (bench/fleet.py, 1,000 resources per app) at 10^4, 10^5 and 10^6
   rows: time and peak RSS of each stage, and the fitted growth exponent.
 - report: ``gitops-analysis report`` on Kubeflow broken, total and per notebook.
+- diff: a git repository of ``BENCH_DIFF_APPS`` (default 120) kustomize apps whose head commit
+  changes one file of one app: ``diff`` (render cache empty) against one cold ``check`` of the
+  head (``render`` with an empty render cache, then ``check --no-cache``), each in fresh
+  processes; the apps ``diff`` renders at the base are counted (only the changed app).
 
 Targets (this 2-core machine): cold <= 0.5x and warm <= 0.05x the bare parse; at 10^6 rows all
-stages together < 30 s and < 4 GiB peak RSS, growth exponent <= 1.1; Kubeflow report < 60 s.
+stages together < 30 s and < 4 GiB peak RSS, growth exponent <= 1.1; Kubeflow report < 60 s;
+diff < 2x the cold check of the head, rendering one app at the base.
 """
 
 from __future__ import annotations
@@ -158,10 +163,112 @@ def bench_report(rows: list[str]) -> dict:
     return {"report": total}
 
 
+DIFF_APPS = int(os.environ.get("BENCH_DIFF_APPS", "120"))
+_KUSTOMIZATION = "resources:\n- deployment.yaml\n- config.yaml\n- service.yaml\n"
+_DIFF_APP = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {name}
+  namespace: argocd
+  annotations:
+    argocd.argoproj.io/sync-wave: "{wave}"
+spec:
+  project: default
+  source:
+    repoURL: https://git.example/fleet.git
+    path: apps/{name}
+    targetRevision: main
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: team-{team}
+  syncPolicy:
+    syncOptions: [CreateNamespace=true]
+"""
+_SERVICE = """apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+spec:
+  selector: {{app: {name}}}
+  ports: [{{port: 80, targetPort: 8080}}]
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def diff_repository(repo: Path, apps: int) -> None:
+    """``apps`` kustomize apps in 10 teams, committed; then one file of app-0003 changed."""
+    sys.path.insert(0, str(HERE))
+    from fleet import CM, DEPLOY
+
+    repo.mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "bench@example.com")
+    _git(repo, "config", "user.name", "bench")
+    for i in range(apps):
+        name, team = f"app-{i:04d}", i % 10
+        folder = repo / "apps" / name
+        folder.mkdir(parents=True)
+        (repo / "applications").mkdir(exist_ok=True)
+        (repo / "applications" / f"{name}.yaml").write_text(
+            _DIFF_APP.format(name=name, wave=i % 3, team=team))
+        (folder / "kustomization.yaml").write_text(_KUSTOMIZATION)
+        (folder / "deployment.yaml").write_text(
+            DEPLOY.format(name=name, namespace=f"team-{team}", i=i))
+        (folder / "config.yaml").write_text(
+            CM.format(name=f"{name}-config", namespace=f"team-{team}", app=name, value=i, i=i))
+        (folder / "service.yaml").write_text(_SERVICE.format(name=name))
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    cm = repo / "apps" / "app-0003" / "config.yaml"
+    cm.write_text(cm.read_text().replace("other: value-3", "other: changed"))
+    _git(repo, "commit", "-q", "-am", "head: one file of one app")
+
+
+def bench_diff(rows: list[str]) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        diff_repository(repo, DIFF_APPS)
+        colds, diffs, rendered = [], [], set()
+        for n in range(REPEAT):
+            env = {"GITOPS_ANALYSIS_CACHE": f"{tmp}/cache-check-{n}"}
+            t = time.perf_counter()
+            _time_cmd([EXE, "render", str(repo), "--out", f"{tmp}/ds-{n}"], env)
+            _time_cmd([EXE, "check", f"{tmp}/ds-{n}", "--no-cache", "--fail-on", "never"], env)
+            colds.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            proc = subprocess.run([EXE, "diff", str(repo), "--base", "HEAD~1", "--head", "HEAD",
+                                   "--format", "json", "--fail-on", "never"],
+                                  capture_output=True, text=True, check=False,
+                                  env={**os.environ, "GITOPS_ANALYSIS_CACHE":
+                                       f"{tmp}/cache-diff-{n}"})
+            diffs.append(time.perf_counter() - t)
+            if proc.returncode != 0:
+                rows.append(f"| diff, {DIFF_APPS} kustomize apps | failed: "
+                            f"{proc.stderr.strip()[-200:]} | | |")
+                return {}
+            doc = json.loads(proc.stdout)
+            rendered.add((doc["head"]["apps_rendered"], doc["base"]["apps_rendered"],
+                          doc["base"]["apps_reused"]))
+    cold, diff = min(colds), min(diffs)
+    (head_n, base_n, reused), = rendered
+    rows.append(f"| cold check of the head ({DIFF_APPS} kustomize apps: render with an empty "
+                f"render cache, then check --no-cache) | {cold:.2f} s | reference | |")
+    ok = diff < 2 * cold and base_n == 1
+    rows.append(f"| diff, one file of one app changed (empty render cache): head {head_n} apps "
+                f"rendered, base {base_n} rendered and {reused} as at the head | {diff:.2f} s | "
+                f"{diff / cold:.2f}x | < 2x, one app rendered at the base: "
+                f"{'met' if ok else 'MISSED'} |")
+    return {"cold_check": cold, "diff": diff, "base_rendered": base_n}
+
+
 def main() -> None:
     rows = ["| measurement | time | ratio / detail | target |", "|---|---|---|---|"]
     bench_real(rows)
     bench_report(rows)
+    bench_diff(rows)
     bench_scale(rows)
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
     text = "# Benchmark results\n\nMeasured by `make bench` on " + machine + \

@@ -1,16 +1,16 @@
 """Revisions of a git repository as folders, and the files that differ between two of them.
 
-A revision is written out with git's own plumbing into a temporary folder: ``read-tree`` into
-a temporary index, then ``checkout-index`` (what ``git checkout`` writes: symbolic links as
-links, the checkout filters applied, submodules left out), so the user's checkout, index and
-worktree list are never touched. The working tree itself (``WORKTREE``) is read where it is.
+A revision is written out of git into a temporary folder with ``git archive`` (the commit's
+files, symbolic links as links, submodules and ``export-ignore`` paths left out), so the user's
+checkout, index and worktree list are never touched. The working tree itself (``WORKTREE``),
+or a clean checkout of the very commit, is read where it is.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,17 +58,48 @@ class Repository:
         return out.decode().strip()
 
     def materialize(self, commit: str, into: Path) -> Path:
-        """Write ``commit`` into ``into``; the folder that is REPO at that commit."""
-        if commit == WORKTREE:
+        """The folder that is REPO at ``commit``: REPO itself for ``WORKTREE``, or when the
+        checkout is at that commit with nothing changed, untracked or ignored under REPO; else
+        the commit written into ``into`` (``git archive``, read as a stream)."""
+        if commit == WORKTREE or self._clean_at(commit):
             return self.folder
         into.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="gitops-analysis-index-") as tmp:
-            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
-            git(["read-tree", commit], self.top, env=env)
-            git([f"--work-tree={into}", "checkout-index", "--all", "--force"], self.top, env=env)
+        try:
+            proc = subprocess.Popen(["git", "archive", "--format=tar", commit], cwd=self.top,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env={**os.environ, **_ENV})
+        except FileNotFoundError:
+            raise UsageError("git is not installed", todo="install git to compare revisions") \
+                from None
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+                if hasattr(tarfile, "tar_filter"):  # Python >= 3.11.4: no absolute paths
+                    tar.extractall(into, filter="tar")
+                else:  # pragma: no cover - git writes no such member
+                    tar.extractall(into)
+        except tarfile.TarError as exc:
+            raise InputError(f"git archive {commit[:12]}: {exc}", file=str(self.top),
+                             todo="check the repository") from None
+        finally:
+            proc.stdout.close()
+            err = proc.stderr.read().decode("utf-8", "replace")
+            proc.stderr.close()
+            proc.wait()
+        if proc.returncode != 0:
+            raise InputError(f"git archive {commit[:12]}: {' '.join(err.split())}",
+                             file=str(self.top), todo="check the repository")
         folder = into / self.prefix if self.prefix else into
         folder.mkdir(parents=True, exist_ok=True)  # REPO may not exist at that commit
         return folder
+
+    def _clean_at(self, commit: str) -> bool:
+        head = git(["rev-parse", "--verify", "HEAD^{commit}"], self.top).decode().strip()
+        if head != commit:
+            return False
+        status = git(["status", "--porcelain", "--ignored", "--untracked-files=all", "-z", "--",
+                      self.prefix or "."], self.top)
+        return not status.strip(b"\0")
 
     def changed(self, base: str, head: str) -> set[str]:
         """Paths (relative to REPO, ``/``-separated) that differ between two revisions: added,
