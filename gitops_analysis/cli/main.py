@@ -1,5 +1,5 @@
 """The command line: ``gitops-analysis inventory|check|fix|report|render|import-live|reconcile|
-rules|docs``.
+rules|docs|diff``.
 
 Exit codes, for every command: 0 done and nothing to report at the chosen threshold; 1 done,
 with findings at ``--fail-on`` (check) or a notebook that failed (report); 2 usage or input
@@ -27,6 +27,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "cli.report": ("report",),
     "cli.render": ("render",),
     "cli.live": ("import-live", "reconcile"),
+    "cli.diff": ("diff",),
 }
 
 
