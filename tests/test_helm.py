@@ -508,3 +508,15 @@ def test_the_cli_offers_the_helm_renderers_and_the_chart_cache():
     helm_action = next(a for a in parser._subparsers._group_actions[0].choices["render"]._actions
                        if a.dest == "helm")
     assert tuple(helm_action.choices) == HELM_CHOICES
+
+
+def test_helm_kube_version_is_normalized_as_argocd_does(tmp_path):
+    """Argo CD's parseKubeVersion: the ``v`` and a vendor suffix go before ``--kube-version``."""
+    app = yaml.safe_load((CHARTS / "apps" / "showcase.yaml").read_text().split("---")[1])
+    assert app["metadata"]["name"] == "s2-kube-version"
+    app["spec"]["source"]["helm"]["kubeVersion"] = "v1.20.0-eks.1"
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(app))
+    _render(tmp_path / "ds", [path])
+    objs = _objects(tmp_path / "ds", "s2-kube-version")
+    assert objs["ConfigMap", "demo-settings"]["data"]["kubeVersion"] == "v1.20.0"

@@ -36,6 +36,7 @@ from gitops_analysis.render.results import Refused, SourcePlan
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _GLOB = re.compile(r"[*?\[]")
+_KUBE_VERSION = re.compile(r"^\s*v?([0-9]+(?:\.[0-9]+)*)")
 
 
 def envsubst(text: str, env: dict[str, str]) -> str:
@@ -248,6 +249,18 @@ def _dependency_folders(real_root: str, app_dir: str, allow_remote: bool,
     return folders
 
 
+def _kube_version(text: str) -> str:
+    """Argo CD's ``parseKubeVersion``: ``k8sversion.ParseGeneric(v).String()`` (the ``v`` and a
+    vendor suffix dropped: ``v1.29.4-gke.1`` -> ``1.29.4``)."""
+    if not text:
+        return ""
+    m = _KUBE_VERSION.match(text)
+    if m is None or "." not in m.group(1):
+        raise Refused("failed", f"helm.kubeVersion {text}: could not parse kubernetes version "
+                      f"{text}: write it as 1.29 or v1.29.4", "helm")
+    return m.group(1)
+
+
 def _options(helm: dict[str, Any], app_name: str, dest_namespace: str,
              env: dict[str, str]) -> dict[str, Any]:
     values_text = ""
@@ -267,7 +280,7 @@ def _options(helm: dict[str, Any], app_name: str, dest_namespace: str,
     return {
         "release": str(helm.get("releaseName") or app_name),
         "namespace": str(helm.get("namespace") or dest_namespace or ""),
-        "kube_version": str(helm.get("kubeVersion") or ""),
+        "kube_version": _kube_version(str(helm.get("kubeVersion") or "")),
         "api_versions": api_versions,
         "values": values_text,
         "set": sorted(sets.items()),
