@@ -62,6 +62,8 @@ FRAMES: dict[str, tuple[Column, ...]] = {
         Column("create_namespace", BOOL, "sync option CreateNamespace=true"),
         Column("skip_dry_run", BOOL, "sync option SkipDryRunOnMissingResource=true"),
         Column("fail_on_shared_resource", BOOL, "sync option FailOnSharedResource=true"),
+        Column("ignore", STR, "gitops-analysis.io/ignore annotation: rules (ids or slugs, "
+                              "comma-separated) not reported for this app"),
         Column("render_status", _cat(RENDER_STATUSES),
                "ok, missing (no rendered file), or what DATASET/render-status.json says"),
         Column("render_message", STR, "render-status.json message, or why the render is missing"),
@@ -104,6 +106,8 @@ FRAMES: dict[str, tuple[Column, ...]] = {
         Column("tracking_id", STR, "argocd.argoproj.io/tracking-id Argo CD would write "
                                    "(<app>:<group>/<kind>:<namespace>/<name>)"),
         Column("instance_label", STR, "app.kubernetes.io/instance label already in the manifest"),
+        Column("ignore", STR, "gitops-analysis.io/ignore annotation: rules (ids or slugs, "
+                              "comma-separated) not reported for this resource"),
         Column("origin", STR, "config.kubernetes.io/origin path when present, else the "
                               "'# Source:' part"),
         Column("source", STR, "the '# Source: <path>' part of a multi-source render"),

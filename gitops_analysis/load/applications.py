@@ -7,6 +7,7 @@ from typing import Any
 
 WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
 HOOK_WEIGHT_ANNOTATION = "helm.sh/hook-weight"
+IGNORE_ANNOTATION = "gitops-analysis.io/ignore"  # rules not reported for this object
 IN_CLUSTER = "https://kubernetes.default.svc"
 CONTROL_NAMESPACE = "argocd"  # Argo CD's own namespace unless told otherwise
 
@@ -148,6 +149,7 @@ def parse_application(data: Any, where: str, file: str, line: int, *,
         "create_namespace": "CreateNamespace=true" in options,
         "skip_dry_run": "SkipDryRunOnMissingResource=true" in options,
         "fail_on_shared_resource": "FailOnSharedResource=true" in options,
+        "ignore": _str(annotations.get(IGNORE_ANNOTATION) or ""),
         "file": file,
         "line": line,
     }

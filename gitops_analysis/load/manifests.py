@@ -7,7 +7,12 @@ import json
 from typing import Any
 
 from gitops_analysis.core.kinds import split_api_version
-from gitops_analysis.load.applications import HOOK_WEIGHT_ANNOTATION, WAVE_ANNOTATION, _atoi
+from gitops_analysis.load.applications import (
+    HOOK_WEIGHT_ANNOTATION,
+    IGNORE_ANNOTATION,
+    WAVE_ANNOTATION,
+    _atoi,
+)
 from gitops_analysis.load.yaml_reader import show
 
 HOOK_ANNOTATION = "argocd.argoproj.io/hook"
@@ -203,6 +208,7 @@ def to_record(data: Any, where: str) -> tuple[dict | None, str | None, list[str]
         "sync_options": ",".join(options),
         "resource_skip_dry_run": "SkipDryRunOnMissingResource=true" in options,
         "instance_label": "" if instance is None else _text(instance),
+        "ignore": _text(annotations.get(IGNORE_ANNOTATION) or ""),
         "origin": _origin(annotations),
         "content_hash": content_hash(data),
     }

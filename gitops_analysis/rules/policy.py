@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from gitops_analysis.load.applications import IGNORE_ANNOTATION
 from gitops_analysis.load.config import ALL_RULES, Config
 from gitops_analysis.rules.registry import SEVERITY_DTYPE, all_rules
 
-IGNORE_ANNOTATION = "gitops-analysis.io/ignore"
+__all__ = ["IGNORE_ANNOTATION", "Policy", "Silenced", "apply_policy", "policy_from"]
 REASONS = ("select", "ignore", "per-app", "per-path", "annotation")
 _SORT = ["severity", "app", "rule", "group", "kind", "namespace", "name", "message"]
 _KEY = ["app", "cluster", "group", "kind", "namespace", "name"]
