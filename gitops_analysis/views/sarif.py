@@ -11,19 +11,13 @@ import json
 import pandas as pd
 
 from gitops_analysis.analysis.coverage import Coverage
-from gitops_analysis.core.findings import chain_text
+from gitops_analysis.core.findings import chain_text, finding_identity
 from gitops_analysis.core.version import __version__
 
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 SRCROOT = "%SRCROOT%"  # the repository root, as code scanning resolves it
 DATASET = "DATASET"
 FINGERPRINT = "gitopsAnalysisFinding/v1"
-
-
-def identity(rec: dict) -> str:
-    """What a finding is about, independent of its message: rule, app and resource key."""
-    return "|".join(str(rec[k]) for k in ("rule", "app", "cluster", "group", "kind",
-                                          "namespace", "name"))
 
 
 def _location(rec: dict, app_files: dict[str, tuple[str, int]], fallback: tuple[str, int]
@@ -68,7 +62,7 @@ def findings_sarif(ds, findings: pd.DataFrame, rules, cov: Coverage) -> str:
             "message": {"text": text},
             "locations": [_location(rec, app_files, fallback)],
             "partialFingerprints": {FINGERPRINT: hashlib.sha256(
-                identity(rec).encode("utf-8")).hexdigest()},
+                finding_identity(rec).encode("utf-8")).hexdigest()},
             "properties": {
                 **{k: rec[k] for k in ("app", "group", "version", "kind", "namespace", "name",
                                        "argocd_condition", "detail", "confidence")},
