@@ -314,11 +314,36 @@ def test_single_repo_url_is_the_repository_and_several_are_not(tmp_path):
     assert {a.name: a.status for a in two.apps} == {"argocd/shop": "external", "argocd/elsewhere": "external"}
 
 
-def test_default_finds_every_application_under_the_repository(tmp_path):
-    report = render_repository(REPO, tmp_path / "ds", repo_map=[f"{URL}={REPO}"],
+def test_default_starts_from_the_roots(tmp_path):
+    # issue 15, item 5: app-of-apps/root.yaml yields Applications and no app reaches it: the
+    # one root; it reaches itself and its two children; the 10 files under apps/ are reached
+    # by no root: listed as unreachable, not rendered, not written
+    out = tmp_path / "ds"
+    report = render_repository(REPO, out, repo_map=[f"{URL}={REPO}"], use_cache=False)
+    assert [a.name for a in report.apps] == ["argocd/child-guestbook", "argocd/child-plain",
+                                             "argocd/root"]
+    assert {a.name: a.parent for a in report.apps} == {
+        "argocd/child-guestbook": "argocd/root", "argocd/child-plain": "argocd/root",
+        "argocd/root": ""}
+    files = sorted(p.name for p in (REPO / "apps").glob("*.yaml"))
+    assert [(u.kind, u.file) for u in report.unreachable] == \
+        [("Application", f"apps/{f}") for f in files]
+    assert sorted(p.name for p in (out / "apps").iterdir()) == \
+        ["child-guestbook.yaml", "child-plain.yaml", "root.yaml"]
+    status = json.loads((out / "render-status.json").read_text())
+    assert [u["file"] for u in status["unreachable"]] == [f"apps/{f}" for f in files]
+    assert any(line.startswith("apps/shop.yaml:1: Application argocd/shop: unreachable")
+               for line in report.lines())
+
+
+def test_without_app_of_apps_every_application_file_is_a_root(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO, repo)
+    shutil.rmtree(repo / "app-of-apps")
+    report = render_repository(repo, tmp_path / "ds", repo_map=[f"{URL}={repo}"],
                                use_cache=False)
-    assert len(report.apps) == 13
-    assert all(a.parent == "" for a in report.apps)  # the children are files of REPO too
+    assert len(report.apps) == 10 and report.unreachable == []
+    assert all(a.parent == "" for a in report.apps)
 
 
 def test_cache_renders_an_unchanged_app_once(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote, jobs=args.jobs, use_cache=not args.no_cache,
         timeout=args.timeout, kustomize=args.kustomize, helm=args.helm,
         chart_cache=args.chart_cache, progress=sys.stderr,
-        argocd_namespace=args.argocd_namespace)
+        argocd_namespace=args.argocd_namespace, clusters=args.clusters)
     for line in report.lines():
         sys.stdout.write(line + "\n")
     return report.exit_code
@@ -30,16 +30,25 @@ def add_commands(subparsers: Any,
     """Add ``render`` to the CLI (called by ``cli.main.build_parser``)."""
     p = subparsers.add_parser(
         "render", help=COMMAND_HELP["render"],
-        description="Render the Argo CD Applications of REPO (and the Applications their output "
-                    "holds) with the real kustomize/helm into DATASET: apps/, rendered/ and "
-                    "render-status.json. Exit 0: every app rendered; 1: some app not rendered "
-                    "(external, remote, unsupported, failed, escaped); 2: usage or input error.")
+        description="Render the Argo CD Applications of REPO with the real kustomize/helm into "
+                    "DATASET: apps/, rendered/ and render-status.json. ApplicationSets are "
+                    "expanded into the Applications Argo CD would generate. Without --apps, "
+                    "render starts from the roots (Applications and ApplicationSets that yield "
+                    "others and that no other app reaches) and follows what their output "
+                    "holds; files no root reaches are listed as unreachable. Exit 0: every app "
+                    "rendered; 1: some app not rendered (external, remote, unsupported, failed, "
+                    "escaped) or some ApplicationSet not expanded; 2: usage or input error.")
     p.add_argument("repo", metavar="REPO", help="the repository (a checkout) the apps point at")
     p.add_argument("--apps", metavar="PATH", nargs="+", action="extend", default=None,
-                   help="Application files or folders (default: every Application under REPO)")
+                   help="Application and ApplicationSet files or folders (default: the roots "
+                        "of REPO and what they reach)")
     p.add_argument("--out", metavar="DATASET", required=True, help="the dataset folder to write")
     p.add_argument("--repo-map", metavar="URL=DIR", action="append", default=[],
-                   help="a repository URL the apps name, and the local folder that holds it")
+                   help="a repository URL the apps (or the Git generators of ApplicationSets) "
+                        "name, and the local folder that holds it")
+    p.add_argument("--clusters", metavar="FILE", default=None,
+                   help="Argo CD cluster Secrets (kubectl get secrets -n argocd -o yaml) for "
+                        "the clusters generator of ApplicationSets and their destinations")
     p.add_argument("--allow-remote", action="store_true",
                    help="fetch remote bases, charts and values files (default: status remote; "
                         "charts already in --chart-cache render without it)")

@@ -10,6 +10,12 @@ Application), and an Application without a valid name is skipped with a warning.
 An Application that is its file's only document is copied to ``DATASET/apps/`` byte for byte;
 one that shares its file with other documents is written out on its own (as YAML, from the
 data read).
+
+ApplicationSets are read wherever Applications are (files, rendered output) by
+:func:`read_inputs` and :func:`read_rendered_inputs`; :func:`generated_inputs` turns an
+ApplicationSet's expansion (:mod:`gitops_analysis.render.appsets`) into the Applications it
+generates, written out as YAML. :func:`read_apps` and :func:`read_rendered` give the
+Applications only.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ class AppInput:
     parent: str = ""  # the app whose output held it (app-of-apps)
     namespace: str = CONTROL_NAMESPACE  # where the Application object lives
     control_namespace: str = CONTROL_NAMESPACE
+    appset: str = ""  # <namespace>/<name> of the ApplicationSet that generated it
+    appset_params: dict[str, Any] | None = None  # the generator's parameter set
+    rollout_step: int = 0  # its RollingSync step, 1-based; 0: none
 
     @property
     def key(self) -> str:
@@ -53,6 +62,23 @@ class AppInput:
     def instance(self) -> str:
         """Argo CD's instance name: the file stem in the dataset."""
         return instance_name(self.namespace, self.name, self.control_namespace)
+
+
+@dataclass
+class AppSetDoc:
+    """One ApplicationSet found in a file or in an app's rendered output."""
+
+    name: str
+    data: dict[str, Any]  # metadata.namespace filled in
+    where: str  # file:line, or "rendered by <parent> (rendered/<parent>.yaml:line)"
+    file: str  # the file (display path), or rendered/<parent>.yaml
+    line: int
+    parent: str = ""  # the app whose output held it
+    namespace: str = CONTROL_NAMESPACE
+
+    @property
+    def key(self) -> str:
+        return app_key(self.namespace, self.name)
 
 
 def _namespace_of(data: dict[str, Any], default: str) -> str:
@@ -68,8 +94,8 @@ def sources_of(data: dict[str, Any]) -> list[Any]:
     return [spec["source"]] if spec.get("source") is not None else []
 
 
-def _is_application(data: Any) -> bool:
-    return isinstance(data, dict) and data.get("kind") == "Application" and \
+def _is_application(data: Any, kind: str = "Application") -> bool:
+    return isinstance(data, dict) and data.get("kind") == kind and \
         isinstance(data.get("apiVersion"), str) and data["apiVersion"].startswith("argoproj.io/")
 
 
@@ -82,19 +108,19 @@ def _document_text(data: dict[str, Any]) -> bytes | None:
 
 
 def _applications(docs: list[RawDocument], display: str, *, strict: bool,
-                  warn: Warn) -> list[tuple[RawDocument, str]]:
-    """(document, name) of every Application among the documents of one file."""
+                  warn: Warn, kind: str = "Application") -> list[tuple[RawDocument, str]]:
+    """(document, name) of every Application (or ``kind``) among the documents of one file."""
     found = []
     for doc in docs:
         if doc.error is not None:
-            if strict:
+            if strict and kind == "Application":
                 raise doc.error.input_error()
             continue
-        if not _is_application(doc.data):
+        if not _is_application(doc.data, kind):
             continue
         name = mapping(doc.data.get("metadata")).get("name")
         if not valid_app_name(name):
-            what = f"Application without a valid metadata.name ({APP_NAME_RULE})"
+            what = f"{kind} without a valid metadata.name ({APP_NAME_RULE})"
             if strict:
                 raise InputError(what, file=display, line=doc.line, todo="give it a valid name")
             warn(f"{display}:{doc.line}: {what}: skipped; give it a valid name")
@@ -104,31 +130,33 @@ def _applications(docs: list[RawDocument], display: str, *, strict: bool,
 
 
 def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn,
-                   control_namespace: str) -> list[AppInput]:
+                   control_namespace: str) -> tuple[list[AppInput], list[AppSetDoc]]:
     if not path.is_file():  # a named pipe must not block, a folder is no file
         if strict:
             raise InputError("not a regular file", file=display,
                              todo="pass Application files or folders to --apps")
-        return []
+        return [], []
     try:
         if path.stat().st_size > MAX_APP_FILE_BYTES:
             if strict:
                 raise InputError("larger than 16 MiB", file=display,
                                  todo="split the file or leave it out of --apps")
-            return []
+            return [], []
         raw = path.read_bytes()
     except OSError as exc:
         if strict:
             raise InputError(f"cannot be read ({exc.strerror})", file=display,
                              todo="check the path") from None
-        return []
+        return [], []
     if not strict and b"Application" not in raw:
-        return []  # most YAML files of a repository: not read any further
+        return [], []  # most YAML files of a repository: not read any further
     docs, problem = read_yaml(path, display)
     if problem is not None:
         if strict:
             raise problem.input_error()
-        return []
+        return [], []
+    appsets = [_appset_doc(doc, name, display, control_namespace, "") for doc, name in
+               _applications(docs, display, strict=strict, warn=warn, kind="ApplicationSet")]
     apps = _applications(docs, display, strict=strict, warn=warn)
     sole = len(apps) == 1 and sum(d.error is not None or d.data is not None for d in docs) == 1
     out = []
@@ -144,7 +172,17 @@ def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn,
         out.append(AppInput(name, doc.data, content, f"{display}:{doc.line}",
                             namespace=_namespace_of(doc.data, control_namespace),
                             control_namespace=control_namespace))
-    return out
+    return out, appsets
+
+
+def _appset_doc(doc: RawDocument, name: str, display: str, default_namespace: str,
+                parent: str) -> AppSetDoc:
+    namespace = _namespace_of(doc.data, default_namespace)
+    data = {**doc.data, "metadata": {**mapping(doc.data.get("metadata")),
+                                     "namespace": namespace}}
+    where = f"rendered by {parent} ({display}:{doc.line})" if parent else \
+        f"{display}:{doc.line}"
+    return AppSetDoc(name, data, where, display, doc.line, parent, namespace)
 
 
 def _yaml_files(folder: Path, root_real: str | None = None) -> list[Path]:
@@ -163,12 +201,14 @@ def _yaml_files(folder: Path, root_real: str | None = None) -> list[Path]:
     return sorted(out, key=lambda p: p.as_posix())
 
 
-def read_apps(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
-              control_namespace: str = CONTROL_NAMESPACE) -> list[AppInput]:
-    """The Applications of ``apps_paths`` (files or folders), else of every YAML file under
-    ``repo``; sorted by ``<namespace>/<name>``, each once (a second one is skipped with a
-    warning). An Application without a namespace lives in ``control_namespace``."""
+def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
+                control_namespace: str = CONTROL_NAMESPACE
+                ) -> tuple[list[AppInput], list[AppSetDoc]]:
+    """The Applications and ApplicationSets of ``apps_paths`` (files or folders), else of every
+    YAML file under ``repo``; each sorted by ``<namespace>/<name>``, each once (a second one is
+    skipped with a warning). One without a namespace lives in ``control_namespace``."""
     found: list[AppInput] = []
+    found_sets: list[AppSetDoc] = []
     if apps_paths:
         for given in apps_paths:
             p = Path(given)
@@ -178,44 +218,96 @@ def read_apps(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
                 raise InputError("no such file or folder", file=str(given),
                                  todo="pass Application files or folders to --apps")
             for f in _yaml_files(p) if p.is_dir() else [p]:
-                found += _read_app_file(f, str(f), strict=True, warn=warn,
-                                        control_namespace=control_namespace)
-        if not found:
-            raise InputError("no argoproj.io Application in these files",
+                apps, sets = _read_app_file(f, str(f), strict=True, warn=warn,
+                                            control_namespace=control_namespace)
+                found += apps
+                found_sets += sets
+        if not found and not found_sets:
+            raise InputError("no argoproj.io Application or ApplicationSet in these files",
                              file=" ".join(map(str, apps_paths)),
                              todo="pass the files or folders that hold the Applications")
     else:
         root_real = os.path.realpath(repo)
         for f in _yaml_files(repo, root_real):
-            found += _read_app_file(f, f.relative_to(repo).as_posix(), strict=False, warn=warn,
-                                    control_namespace=control_namespace)
-        if not found:
-            raise InputError("no argoproj.io Application found under the repository",
-                             file=str(repo), todo="pass --apps PATH with the Application files")
-    apps: dict[str, AppInput] = {}
+            apps, sets = _read_app_file(f, f.relative_to(repo).as_posix(), strict=False,
+                                        warn=warn, control_namespace=control_namespace)
+            found += apps
+            found_sets += sets
+        if not found and not found_sets:
+            raise InputError("no argoproj.io Application or ApplicationSet found under the "
+                             "repository", file=str(repo),
+                             todo="pass --apps PATH with the Application files")
+    return _unique(found, "Application", warn), _unique(found_sets, "ApplicationSet", warn)
+
+
+def _unique(found: Sequence[Any], kind: str, warn: Warn) -> list[Any]:
+    """Each key once, sorted; a second one is skipped with a warning."""
+    seen: dict[str, Any] = {}
     for a in found:
-        if a.key in apps:
-            warn(f"{a.where}: a second Application {a.key} (first at "
-                 f"{apps[a.key].where}): skipped; give each app of a namespace its own name")
+        if a.key in seen:
+            warn(f"{a.where}: a second {kind} {a.key} (first at {seen[a.key].where}): "
+                 "skipped; give each one of a namespace its own name")
             continue
-        apps[a.key] = a
-    return [apps[k] for k in sorted(apps)]
+        seen[a.key] = a
+    return [seen[k] for k in sorted(seen)]
 
 
-def read_rendered(path: Path, parent: AppInput) -> tuple[int, list[AppInput]]:
+def read_apps(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
+              control_namespace: str = CONTROL_NAMESPACE) -> list[AppInput]:
+    """The Applications of :func:`read_inputs` (ApplicationSets left aside)."""
+    apps, _ = read_inputs(repo, apps_paths, warn, control_namespace)
+    if not apps:
+        where = " ".join(map(str, apps_paths)) if apps_paths else str(repo)
+        raise InputError("no argoproj.io Application in these files", file=where,
+                         todo="pass the files or folders that hold the Applications")
+    return apps
+
+
+def generated_inputs(doc: AppSetDoc, apps: Sequence[Any], control_namespace: str,
+                     warn: Warn) -> list[AppInput]:
+    """The Applications an ApplicationSet generates (:class:`~.appsets.GeneratedApp`), as
+    inputs: written out as YAML, known by the ApplicationSet and their parameters."""
+    out = []
+    for app in apps:
+        content = _document_text(app.manifest)
+        if content is None:
+            warn(f"{doc.where}: Application {app.name} generated by ApplicationSet {doc.key} "
+                 "nests too deep to be written out: skipped")
+            continue
+        out.append(AppInput(app.name, app.manifest, content,
+                            f"generated by ApplicationSet {doc.key} ({doc.where})",
+                            doc.parent, namespace=app.namespace,
+                            control_namespace=control_namespace, appset=doc.key,
+                            appset_params=app.params,
+                            rollout_step=0 if app.rolling_step is None else app.rolling_step + 1))
+    return out
+
+
+def read_rendered_inputs(path: Path, parent: AppInput
+                         ) -> tuple[int, list[AppInput], list[AppSetDoc]]:
     """The number of non-empty documents of an app's rendered output (``path``), and the
-    Applications among them (app-of-apps); those that cannot be used are left out. A child
-    without a namespace is applied into the parent's destination namespace (else Argo CD's)."""
+    Applications and ApplicationSets among them (app-of-apps); those that cannot be used are
+    left out. A child without a namespace is applied into the parent's destination namespace
+    (else Argo CD's)."""
     display = f"rendered/{parent.instance}.yaml"
     dest = mapping(mapping(parent.data.get("spec")).get("destination")).get("namespace")
     default = dest if isinstance(dest, str) and dest else parent.control_namespace
     docs, _ = read_yaml(path, display)
     children = []
-    for doc, name in _applications(docs, display, strict=False, warn=lambda _m: None):
+    quiet: Warn = lambda _m: None  # noqa: E731
+    for doc, name in _applications(docs, display, strict=False, warn=quiet):
         content = _document_text(doc.data)
         if content is not None:
             children.append(AppInput(name, doc.data, content,
                                      f"rendered by {parent.key} ({display}:{doc.line})",
                                      parent.key, namespace=_namespace_of(doc.data, default),
                                      control_namespace=parent.control_namespace))
-    return len(docs), children
+    sets = [_appset_doc(doc, name, display, default, parent.key) for doc, name in
+            _applications(docs, display, strict=False, warn=quiet, kind="ApplicationSet")]
+    return len(docs), children, sets
+
+
+def read_rendered(path: Path, parent: AppInput) -> tuple[int, list[AppInput]]:
+    """:func:`read_rendered_inputs` without the ApplicationSets."""
+    count, children, _ = read_rendered_inputs(path, parent)
+    return count, children

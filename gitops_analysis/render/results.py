@@ -78,6 +78,9 @@ class AppRender:
     # {"source": index, "kind": "helm", "message": <the text after 'Failed to load target
     # state: '>} (render.helm.comparison_failure)
     failure: dict[str, Any] | None = None
+    appset: str = ""  # the ApplicationSet that generated it (<namespace>/<name>)
+    appset_params: dict[str, Any] | None = None  # the generator's parameter set
+    rollout_step: int = 0  # RollingSync step, 1-based; 0: none
 
     def status_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -85,6 +88,11 @@ class AppRender:
             "message": self.message, "source_types": list(self.source_types)}
         if self.failure:
             entry["failure"] = dict(self.failure)
+        if self.appset:
+            entry["appset"] = self.appset
+            entry["appset_params"] = jsonable(self.appset_params or {})
+            if self.rollout_step:
+                entry["rollout_step"] = self.rollout_step
         return entry
 
     def line(self) -> str:
@@ -94,17 +102,78 @@ class AppRender:
 
 
 @dataclass
+class AppSetStatus:
+    """What happened to one ApplicationSet: the Applications it generated, Argo CD's condition
+    (an error Argo CD would report), what could not be expanded offline (gaps)."""
+
+    name: str  # <namespace>/<name>
+    where: str  # file:line, or "rendered by <parent> (...)"
+    parent: str = ""  # the app whose output held it
+    applications: list[str] = field(default_factory=list)  # generated and created, by key
+    skipped: list[str] = field(default_factory=list)  # generated, left out by validation
+    condition: dict[str, str] | None = None  # {type, reason, message}
+    gaps: list[dict[str, str]] = field(default_factory=list)  # {generator, message}
+    warnings: list[str] = field(default_factory=list)  # what Argo CD only logs
+    rolling_steps: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True  # False: some generator could not be expanded offline
+
+    def status_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "where": self.where, "parent": self.parent, "applications": list(self.applications),
+            "skipped": list(self.skipped), "condition": self.condition,
+            "gaps": [dict(g) for g in self.gaps], "complete": self.complete}
+        if self.warnings:
+            entry["warnings"] = list(self.warnings)
+        if self.rolling_steps:
+            entry["rolling_steps"] = jsonable(self.rolling_steps)
+        return entry
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.condition:
+            kind = self.condition["type"] or "not reconciled"
+            out.append(f"{self.where}: ApplicationSet {self.name}: {kind} "
+                       f"{self.condition['reason']}: {one_line(self.condition['message'])}")
+        for gap in self.gaps:
+            out.append(f"{self.where}: ApplicationSet {self.name}: not expanded offline: "
+                       f"{one_line(gap['message'])}")
+        return out
+
+
+@dataclass
+class Unreachable:
+    """An Application or ApplicationSet file that no root reaches: not rendered."""
+
+    kind: str  # Application | ApplicationSet
+    name: str  # <namespace>/<name>
+    file: str
+    line: int
+
+    def status_entry(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "file": self.file, "line": self.line}
+
+    def line_text(self) -> str:
+        return (f"{self.file}:{self.line}: {self.kind} {self.name}: unreachable: no root "
+                "Application or ApplicationSet reaches it: not rendered; pass it with --apps "
+                "to render it anyway")
+
+
+@dataclass
 class RenderReport:
     """Every app rendered (sorted by name), and where the dataset was written."""
 
     out: Path
     apps: list[AppRender]
     seconds: float = 0.0
+    appsets: list[AppSetStatus] = field(default_factory=list)
+    unreachable: list[Unreachable] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        """0 when every app rendered, 1 when some did not (status other than ok)."""
-        return 0 if all(a.status == "ok" for a in self.apps) else 1
+        """0 when every app rendered and every ApplicationSet was expanded, 1 when some app
+        did not render (status other than ok) or some ApplicationSet could not be expanded."""
+        ok = all(a.status == "ok" for a in self.apps) and all(s.complete for s in self.appsets)
+        return 0 if ok else 1
 
     def by_name(self) -> dict[str, AppRender]:
         return {a.name: a for a in self.apps}
@@ -116,14 +185,35 @@ class RenderReport:
         return dict(sorted(out.items()))
 
     def lines(self) -> list[str]:
-        return [a.line() for a in self.apps]
+        out = [a.line() for a in self.apps]
+        for s in self.appsets:
+            out += s.lines()
+        out += [u.line_text() for u in self.unreachable]
+        return out
 
     def summary(self) -> str:
         """The closing line of the progress output."""
         cached = sum(a.cached for a in self.apps)
         counts = ", ".join(f"{n} {s}" for s, n in self.counts().items())
+        extra = ""
+        if self.appsets:
+            extra += f"; {len(self.appsets)} ApplicationSets"
+            partial = sum(not s.complete for s in self.appsets)
+            if partial:
+                extra += f" ({partial} not fully expanded)"
+        if self.unreachable:
+            extra += f"; {len(self.unreachable)} unreachable files not rendered"
         return (f"render: {len(self.apps)} apps in {self.seconds:.2f} s: {counts} "
-                f"({cached} from the cache)")
+                f"({cached} from the cache){extra}")
+
+
+def jsonable(value: Any) -> Any:
+    """Data as JSON holds it: tuples as lists, keys as strings."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
 
 
 def one_line(text: str) -> str:

@@ -18,7 +18,7 @@ from gitops_analysis.core.errors import UsageError
 from gitops_analysis.core.paths import inside
 from gitops_analysis.load.yaml_reader import YAML_SUFFIXES
 from gitops_analysis.render.discovery import AppInput
-from gitops_analysis.render.results import AppRender
+from gitops_analysis.render.results import AppRender, AppSetStatus, Unreachable
 
 _PARTS = ("apps", "rendered", "render-status.json")
 _TODO = "choose an empty folder or a dataset folder for --out"
@@ -79,11 +79,24 @@ class DatasetWriter:
         path.write_bytes(text.encode("utf-8"))
         return path
 
-    def commit(self) -> None:
+    def drop(self, app: AppInput) -> None:
+        """Unstage an app (one no root reaches)."""
+        self._results.pop(app.key, None)
+        for part in ("apps", "rendered"):
+            (self.staging / part / f"{app.instance}.yaml").unlink(missing_ok=True)
+
+    def commit(self, appsets: list[AppSetStatus] | None = None,
+               unreachable: list[Unreachable] | None = None) -> None:
         """``render-status.json``, then the staged files replace the old ones."""
         status = {name: self._results[name].status_entry() for name in sorted(self._results)}
+        doc: dict = {"apps": status}
+        if appsets:
+            doc["appsets"] = {s.name: s.status_entry() for s in sorted(appsets,
+                                                                        key=lambda s: s.name)}
+        if unreachable:
+            doc["unreachable"] = [u.status_entry() for u in unreachable]
         (self.staging / "render-status.json").write_text(
-            json.dumps({"apps": status}, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
             encoding="utf-8")
         for part in _PARTS:
             old = self.out / part
