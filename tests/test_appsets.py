@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -608,3 +609,195 @@ def test_cluster_secret_with_the_in_cluster_server():
     data = _spec([{"clusters": {}}])
     result = _run(data, clusters=[local])
     assert [a.name for a in result.applications] == ["local"]
+
+
+# --- render: ApplicationSets in a repository, then check ----------------------------------------
+
+def _render(repo, out, **kw):
+    from gitops_analysis.render.run import render_repository
+    return render_repository(repo, out, repo_map={REPO_URL: str(repo)}, use_cache=False,
+                             helm="none", **kw)
+
+
+def _expected_apps() -> dict[str, dict]:
+    out = {}
+    for case in CASES:
+        for app in EXPECTED["appsets"][case]["applications"] or []:
+            out[f"{app['namespace']}/{app['name']}"] = app
+    return out
+
+
+@pytest.fixture(scope="module")
+def fixture_dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("appsets") / "ds"
+    report = _render(FIXTURES / "repo", out, clusters=FIXTURES / "clusters.yaml")
+    return report, out
+
+
+def test_render_generates_the_expected_applications(fixture_dataset):
+    from gitops_analysis import load_dataset
+    report, out = fixture_dataset
+    want = _expected_apps()
+    assert [a.name for a in report.apps] == sorted(want)
+    assert all(a.status == "ok" for a in report.apps)
+    ds = load_dataset(out)
+    apps = ds.apps.set_index("app")
+    for key, app in want.items():
+        row = apps.loc[key]
+        assert (row["name"], row["app_namespace"], row["project"]) == \
+            (app["name"], app["namespace"], app["project"])
+        assert row["source_paths"] == (app["source"]["path"],)
+        assert (row["destination_server"], row["destination_name"],
+                row["destination_namespace"]) == tuple(app["destination"][k] for k in
+                                                       ("server", "name", "namespace"))
+    by_set = {case: sorted(f"argocd/{a['name']}" for a in c["applications"] or [])
+              for case, c in EXPECTED["appsets"].items()}
+    for case, keys in by_set.items():
+        assert sorted(apps.index[apps["appset"] == f"argocd/{case}"]) == keys
+    params = json.loads(apps.loc["argocd/cfg-dev-eu", "appset_params"])
+    assert params["path[2]"] == "dev" and params["values.ns"] == "guestbook-dev"
+
+
+def test_render_reports_conditions_and_gaps(fixture_dataset):
+    report, out = fixture_dataset
+    status = json.loads((out / "render-status.json").read_text())["appsets"]
+    for case, want in EXPECTED["appsets"].items():
+        assert status[f"argocd/{case}"]["condition"] == want["error"], case
+    gap = status["argocd/unsupported-pull-request"]
+    assert not gap["complete"] and gap["gaps"][0]["generator"] == "pullRequest"
+    assert report.exit_code == 1  # an ApplicationSet could not be expanded
+    lines = report.lines()
+    assert any("ApplicationSet argocd/unsupported-pull-request: not expanded offline" in line
+               for line in lines)
+    assert any(line.startswith("appsets/error-missing-key.yaml:3: ApplicationSet "
+                               "argocd/error-missing-key: ErrorOccurred RenderTemplateParamsError")
+               for line in lines)
+
+
+def test_check_runs_on_generated_applications(fixture_dataset, capsys):
+    from gitops_analysis.cli.main import main
+    _, out = fixture_dataset
+    code = main(["check", str(out), "--format", "json"])
+    assert code in (0, 1)
+    found = json.loads(capsys.readouterr().out)
+    assert found  # findings on the generated apps (e.g. namespaces they do not create)
+
+
+def test_render_twice_same_bytes(tmp_path):
+    trees = []
+    for name in ("a", "b"):
+        _render(FIXTURES / "repo", tmp_path / name, clusters=FIXTURES / "clusters.yaml")
+        trees.append({p.relative_to(tmp_path / name).as_posix(): p.read_bytes()
+                      for p in sorted((tmp_path / name).rglob("*")) if p.is_file()})
+    assert trees[0] == trees[1]
+
+
+APPSET = """apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: team
+spec:
+  goTemplate: true
+  generators:
+  - list:
+      elements:
+      - env: dev
+      - env: prod
+  strategy:
+    type: RollingSync
+    rollingSync:
+      steps:
+      - matchExpressions: [{key: env, operator: In, values: [dev]}]
+      - matchExpressions: [{key: env, operator: In, values: [prod]}]
+  template:
+    metadata:
+      name: 'guestbook-{{.env}}'
+      labels: {env: '{{.env}}'}
+    spec:
+      project: default
+      source: {repoURL: %s, path: apps/guestbook, targetRevision: main}
+      destination: {server: https://kubernetes.default.svc, namespace: 'gb-{{.env}}'}
+"""
+ROOT_APP = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: root
+  namespace: argocd
+spec:
+  project: default
+  source: {repoURL: %s, path: bootstrap, targetRevision: main}
+  destination: {server: https://kubernetes.default.svc, namespace: argocd}
+"""
+STRAY_APP = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: old-guestbook
+spec:
+  project: default
+  source: {repoURL: %s, path: apps/guestbook, targetRevision: main}
+  destination: {server: https://kubernetes.default.svc, namespace: old}
+"""
+
+
+def _small_repo(tmp_path, with_root: bool):
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "repo" / "apps" / "guestbook", repo / "apps" / "guestbook")
+    (repo / "bootstrap").mkdir()
+    (repo / "bootstrap" / "team.yaml").write_text(APPSET % REPO_URL)
+    if with_root:
+        (repo / "root.yaml").write_text(ROOT_APP % REPO_URL)
+    (repo / "attic").mkdir()
+    (repo / "attic" / "old.yaml").write_text(STRAY_APP % REPO_URL)
+    return repo
+
+
+def test_application_set_in_app_of_apps_output(tmp_path):
+    # issue 15, item 1: an app may render ApplicationSets; item 5: root.yaml is the root,
+    # bootstrap/team.yaml is reached through its output, attic/old.yaml by nothing
+    from gitops_analysis import load_dataset
+    repo = _small_repo(tmp_path, with_root=True)
+    report = _render(repo, tmp_path / "ds")
+    assert [a.name for a in report.apps] == ["argocd/guestbook-dev", "argocd/guestbook-prod",
+                                             "argocd/root"]
+    assert {a.name: a.parent for a in report.apps}["argocd/guestbook-dev"] == "argocd/root"
+    assert [(s.name, s.parent) for s in report.appsets] == [("argocd/team", "argocd/root")]
+    assert [(u.kind, u.name, u.file) for u in report.unreachable] == \
+        [("Application", "argocd/old-guestbook", "attic/old.yaml")]
+    ds = load_dataset(tmp_path / "ds")
+    steps = dict(zip(ds.apps["app"], ds.apps["rollout_step"]))
+    assert steps == {"argocd/guestbook-dev": 1, "argocd/guestbook-prod": 2, "argocd/root": 0}
+
+
+def test_application_set_file_is_a_root(tmp_path):
+    # an ApplicationSet generates Applications: a parent; no app reaches it: a root
+    repo = _small_repo(tmp_path, with_root=False)
+    report = _render(repo, tmp_path / "ds")
+    assert [a.name for a in report.apps] == ["argocd/guestbook-dev", "argocd/guestbook-prod"]
+    assert [u.name for u in report.unreachable] == ["argocd/old-guestbook"]
+    assert (tmp_path / "ds" / "apps" / "guestbook-dev.yaml").is_file()
+    assert not (tmp_path / "ds" / "apps" / "old-guestbook.yaml").exists()
+
+
+def test_apps_given_explicitly_render_as_given(tmp_path):
+    repo = _small_repo(tmp_path, with_root=False)
+    report = _render(repo, tmp_path / "ds", apps_paths=[repo / "attic", repo / "bootstrap"])
+    assert [a.name for a in report.apps] == ["argocd/guestbook-dev", "argocd/guestbook-prod",
+                                             "argocd/old-guestbook"]
+    assert report.unreachable == []
+
+
+def test_cli_clusters_file(tmp_path, capsys):
+    from gitops_analysis.cli.main import main
+    repo = FIXTURES / "repo"
+    args = ["render", str(repo), "--out", str(tmp_path / "ds"), "--repo-map",
+            f"{REPO_URL}={repo}", "--helm", "none", "--apps", str(repo / "appsets" /
+                                                              "cluster-generator.yaml")]
+    assert main(args + ["--clusters", str(FIXTURES / "clusters.yaml")]) == 0
+    assert "argocd/monitoring-in-cluster: ok" in capsys.readouterr().out
+    # without the Secrets the clusters generator is a gap: exit 1, said in the output
+    assert main(args) == 1
+    assert "pass them with --clusters FILE" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: Secret\nmetadata: {name: x}\ndata: {name: '%%%'}\n")
+    assert main(args + ["--clusters", str(bad)]) == 2
+    assert f"{bad}:1: data.name of Secret x is not base64" in capsys.readouterr().err

@@ -67,6 +67,12 @@ FRAMES: dict[str, tuple[Column, ...]] = {
         Column("render_status", _cat(RENDER_STATUSES),
                "ok, missing (no rendered file), or what DATASET/render-status.json says"),
         Column("render_message", STR, "render-status.json message, or why the render is missing"),
+        Column("appset", STR, "the ApplicationSet that generated it (<namespace>/<name>, from "
+                              "render-status.json); '' for an Application written as such"),
+        Column("appset_params", STR, "the generator's parameter set it was rendered from, as "
+                                     "JSON with sorted keys; '' when not generated"),
+        Column("rollout_step", INT, "the RollingSync step of its ApplicationSet that selects it "
+                                    "(1-based: the order of the rollout); 0: none"),
         Column("resources", INT, "resource rows of this app"),
         Column("file", STR, "the Application's file, relative to the dataset"),
         Column("line", INT, "line of the Application document in that file"),

@@ -5,6 +5,7 @@ Kept apart from the reading so that pandas is imported only once the reading has
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -38,6 +39,7 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
             row["render_message"] = (f"{row['file']}:{row['line']}: no rendered/{stem}.yaml or "
                                      f"rendered/{stem}/: render the app (gitops-analysis render)")
         row["resources"] = counts.get(name, 0)
+        _appset_columns(row, st)
         app_rows.append(row)
         found = st.get("source_types")
         types: list[Any] = found if isinstance(found, list) else []
@@ -55,6 +57,20 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
         else schema.empty("sources")
     apps = apps.sort_values("app", kind="stable").reset_index(drop=True)
     return apps, sources
+
+
+def _appset_columns(row: dict, st: dict[str, Any]) -> None:
+    """The ApplicationSet that generated the app, as render-status.json records it."""
+    appset = st.get("appset")
+    if not isinstance(appset, str) or not appset:
+        return
+    row["appset"] = appset
+    params = st.get("appset_params")
+    row["appset_params"] = json.dumps(params if isinstance(params, dict) else {},
+                                      sort_keys=True, ensure_ascii=False)
+    step = st.get("rollout_step")
+    row["rollout_step"] = step if isinstance(step, int) and not isinstance(step, bool) and \
+        step > 0 else 0
 
 
 def crds_frame(crds: list[dict], apps_by_name: dict) -> pd.DataFrame:

@@ -275,7 +275,7 @@ def render_repository(repo: str | Path, out: str | Path, *,
                 unreachable: list[Unreachable] = []
             else:
                 kept, used, unreachable = _follow_roots(candidates, appset_docs, nodes, sets,
-                                                        render_level, grow)
+                                                        render_level, grow, warn)
             for key, node in nodes.items():
                 if key not in kept:
                     writer.drop(node.app)
@@ -346,9 +346,16 @@ def _unique_docs(docs: list[AppSetDoc]) -> list[AppSetDoc]:
 
 
 def _follow_roots(candidates: list[AppInput], docs: list[AppSetDoc], nodes: dict[str, _Node],
-                  sets: _AppSets, render_level: Level, grow: Callable[[int], None]
+                  sets: _AppSets, render_level: Level, grow: Callable[[int], None],
+                  warn: Callable[[str], None]
                   ) -> tuple[set[str], list[AppSetDoc], list[Unreachable]]:
-    """No ``--apps``: start from the roots, follow their children, list the rest."""
+    """No ``--apps``: start from the roots, follow their children, list the rest.
+
+    Parents: Application files whose output holds other Applications or ApplicationSets, and
+    ApplicationSet files (they generate Applications). Roots: the parents no other app reaches
+    (all of them when they only reach each other); without parents, every Application file.
+    An app reached twice with different content keeps the first (in key order), with a
+    warning: Argo CD would hold only one of them."""
     files = [a for a in candidates if not a.appset]
     generated = {d.key: sets.expand(d) for d in docs}
     # units: ("app", key) for an Application file, ("set", key) for an ApplicationSet file
@@ -378,6 +385,10 @@ def _follow_roots(candidates: list[AppInput], docs: list[AppSetDoc], nodes: dict
         visited: list[AppInput] = []
         for app in level:
             if app.key in kept:
+                if kept[app.key].data != app.data:
+                    warn(f"{app.where}: Application {app.key} is also {kept[app.key].where}, "
+                         "with other content: the first is kept; Argo CD holds one "
+                         "Application of that name")
                 continue
             kept[app.key] = app
             visited.append(app)
@@ -394,8 +405,11 @@ def _follow_roots(candidates: list[AppInput], docs: list[AppSetDoc], nodes: dict
             done = nodes[app.key]
             used += done.sets
             for child in done.children:
-                if child.key not in kept:
-                    children.setdefault(child.key, child)
+                first = children.setdefault(child.key, child)
+                if first is not child and first.data != child.data:
+                    warn(f"{child.where}: Application {child.key} is also {first.where}, "
+                         "with other content: the first is kept; Argo CD holds one "
+                         "Application of that name")
         level = [children[k] for k in sorted(children)]
     used_keys = {d.key for d in used}
     unreachable = [Unreachable("Application", a.key, *_file_line(a.where)) for a in files
