@@ -801,3 +801,17 @@ def test_cli_clusters_file(tmp_path, capsys):
     bad.write_text("kind: Secret\nmetadata: {name: x}\ndata: {name: '%%%'}\n")
     assert main(args + ["--clusters", str(bad)]) == 2
     assert f"{bad}:1: data.name of Secret x is not base64" in capsys.readouterr().err
+
+
+def test_loader_says_an_application_set_in_apps_needs_render(tmp_path):
+    # the loader (load/) cannot expand (render/ is downstream): it says so, never silently
+    from gitops_analysis import load_dataset
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "rendered").mkdir()
+    shutil.copy(FIXTURES / "repo" / "appsets" / "list-elements.yaml", tmp_path / "apps")
+    ds = load_dataset(tmp_path)
+    assert ds.apps.empty
+    messages = list(ds.warnings["reason"])
+    assert any("ApplicationSet list-elements: the Applications it generates are not in the "
+               "dataset: render the repository with gitops-analysis render" in m
+               for m in messages)

@@ -103,6 +103,16 @@ def _read_apps(root: Path, col: Collector, acc: Accounting,
             data = d.data
             kind = data.get("kind") if isinstance(data, dict) else None
             api = data.get("apiVersion") if isinstance(data, dict) else None
+            if kind == "ApplicationSet" and isinstance(api, str) and \
+                    api.startswith("argoproj.io/"):
+                acc.skipped_app_documents += 1
+                name = data.get("metadata", {}).get("name") \
+                    if isinstance(data.get("metadata"), dict) else None
+                col.warn("apps", "", d.file, d.doc_index, d.line,
+                         f"{where}: ApplicationSet {show(name)[1:-1]}: the Applications it "
+                         "generates are not in the dataset: render the repository with "
+                         "gitops-analysis render, which expands it and writes them to apps/")
+                continue
             if kind != "Application" or not isinstance(api, str) or \
                     not api.startswith("argoproj.io/"):
                 acc.skipped_app_documents += 1
