@@ -748,6 +748,8 @@ def _small_repo(tmp_path, with_root: bool):
         (repo / "root.yaml").write_text(ROOT_APP % REPO_URL)
     (repo / "attic").mkdir()
     (repo / "attic" / "old.yaml").write_text(STRAY_APP % REPO_URL)
+    (repo / "attic" / "old-set.yaml").write_text((APPSET % REPO_URL).replace(
+        "name: team", "name: old-team").replace("guestbook-{{.env}}", "old-{{.env}}"))
     return repo
 
 
@@ -762,25 +764,35 @@ def test_application_set_in_app_of_apps_output(tmp_path):
     assert {a.name: a.parent for a in report.apps}["argocd/guestbook-dev"] == "argocd/root"
     assert [(s.name, s.parent) for s in report.appsets] == [("argocd/team", "argocd/root")]
     assert [(u.kind, u.name, u.file) for u in report.unreachable] == \
-        [("Application", "argocd/old-guestbook", "attic/old.yaml")]
+        [("ApplicationSet", "argocd/old-team", "attic/old-set.yaml"),
+         ("Application", "argocd/old-guestbook", "attic/old.yaml")]
     ds = load_dataset(tmp_path / "ds")
     steps = dict(zip(ds.apps["app"], ds.apps["rollout_step"]))
     assert steps == {"argocd/guestbook-dev": 1, "argocd/guestbook-prod": 2, "argocd/root": 0}
 
 
-def test_application_set_file_is_a_root(tmp_path):
-    # an ApplicationSet generates Applications: a parent; no app reaches it: a root
+def test_without_app_of_apps_every_file_is_a_root(tmp_path):
+    # no Application file yields others: every Application and ApplicationSet file is a root
     repo = _small_repo(tmp_path, with_root=False)
     report = _render(repo, tmp_path / "ds")
-    assert [a.name for a in report.apps] == ["argocd/guestbook-dev", "argocd/guestbook-prod"]
-    assert [u.name for u in report.unreachable] == ["argocd/old-guestbook"]
+    assert [a.name for a in report.apps] == ["argocd/guestbook-dev", "argocd/guestbook-prod",
+                                             "argocd/old-dev", "argocd/old-guestbook",
+                                             "argocd/old-prod"]
+    assert report.unreachable == []
     assert (tmp_path / "ds" / "apps" / "guestbook-dev.yaml").is_file()
-    assert not (tmp_path / "ds" / "apps" / "old-guestbook.yaml").exists()
+
+
+def test_unreachable_files_are_not_written(tmp_path):
+    repo = _small_repo(tmp_path, with_root=True)
+    _render(repo, tmp_path / "ds")
+    written = sorted(p.name for p in (tmp_path / "ds" / "apps").iterdir())
+    assert written == ["guestbook-dev.yaml", "guestbook-prod.yaml", "root.yaml"]
 
 
 def test_apps_given_explicitly_render_as_given(tmp_path):
     repo = _small_repo(tmp_path, with_root=False)
-    report = _render(repo, tmp_path / "ds", apps_paths=[repo / "attic", repo / "bootstrap"])
+    report = _render(repo, tmp_path / "ds", apps_paths=[repo / "attic" / "old.yaml",
+                                                        repo / "bootstrap"])
     assert [a.name for a in report.apps] == ["argocd/guestbook-dev", "argocd/guestbook-prod",
                                              "argocd/old-guestbook"]
     assert report.unreachable == []

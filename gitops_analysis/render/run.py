@@ -351,11 +351,12 @@ def _follow_roots(candidates: list[AppInput], docs: list[AppSetDoc], nodes: dict
                   ) -> tuple[set[str], list[AppSetDoc], list[Unreachable]]:
     """No ``--apps``: start from the roots, follow their children, list the rest.
 
-    Parents: Application files whose output holds other Applications or ApplicationSets, and
-    ApplicationSet files (they generate Applications). Roots: the parents no other app reaches
-    (all of them when they only reach each other); without parents, every Application file.
-    An app reached twice with different content keeps the first (in key order), with a
-    warning: Argo CD would hold only one of them."""
+    App-of-apps are Application files whose output holds other Applications or
+    ApplicationSets. With app-of-apps, the roots are those no other app reaches; without,
+    every Application and ApplicationSet file no other app reaches (an ApplicationSet's
+    generated apps may hold others). When they only reach each other, all of them. An app
+    reached twice with different content keeps the first (in key order), with a warning:
+    Argo CD would hold only one of them."""
     files = [a for a in candidates if not a.appset]
     generated = {d.key: sets.expand(d) for d in docs}
     # units: ("app", key) for an Application file, ("set", key) for an ApplicationSet file
@@ -366,9 +367,10 @@ def _follow_roots(candidates: list[AppInput], docs: list[AppSetDoc], nodes: dict
             {("set", d.key) for d in node.sets}
     for d in docs:
         edges[("set", d.key)] = {("app", g.key) for g in generated[d.key]}
-    parents = {u for u, reach in edges.items() if u[0] == "set" or reach - {u}}
     reached = {r for u, reach in edges.items() for r in reach if r != u}
-    roots = sorted(parents - reached) or sorted(parents) if parents else sorted(edges)
+    parents = {u for u, reach in edges.items() if u[0] == "app" and reach - {u}}
+    pool = parents or set(edges)
+    roots = sorted(pool - reached) or sorted(pool)
     kept: dict[str, AppInput] = {}
     used: list[AppSetDoc] = []
     level: list[AppInput] = []
