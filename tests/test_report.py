@@ -156,23 +156,24 @@ def test_demo_incident_tells_the_story(demo_reports):
                     "## Cascade", "## Solution", "## Validation", "## Monitoring",
                     "## Files to change"):
         assert section in text
-    assert "# Incident analysis: common-services" in text
-    assert "`web-apps` (wave 4) fails to sync with:" in text
+    assert "# Incident analysis: argocd/common-services" in text
+    assert "`argocd/web-apps` (wave 4) fails to sync with:" in text
     assert ('Make sure the "VirtualService" CRD is installed on the destination cluster.'
             in text)
     assert "Namespace for default-install-config-4ct9bg6t8b /v1, Kind=ConfigMap is missing." in text
-    assert "web-apps <- {AuthorizationPolicy CRD, DestinationRule CRD, VirtualService CRD, " \
-           "namespace kubeflow} <- common-services: InvalidSpecError" in text
+    assert "argocd/web-apps <- {AuthorizationPolicy CRD, DestinationRule CRD, VirtualService CRD, " \
+           "namespace kubeflow} <- argocd/common-services: InvalidSpecError" in text
     shared = table(text, "| shared with | wave | shared keys | of them CRDs | renders differ |")
-    assert shared == [["`trainer`", "3", "24", "4", "1"], ["`spark`", "5", "16", "2", "0"]]
+    assert shared == [["`argocd/trainer`", "3", "24", "4", "1"],
+                      ["`argocd/spark`", "5", "16", "2", "0"]]
     assert "keeps the 114 of its 154 resources" in text
     # the generated kustomization, rendered for real from inside the notebook
-    assert ("Real render of the new `common-services` kustomization: ok: renders 114 "
-            "resources, exactly what common-services keeps.") in text
-    assert "# - ../../applications/trainer   (dropped: owned by trainer)" in text
+    assert ("Real render of the new `argocd/common-services` kustomization: ok: renders 114 "
+            "resources, exactly what argocd/common-services keeps.") in text
+    assert "# - ../../applications/trainer   (dropped: owned by argocd/trainer)" in text
     assert "gitops-analysis check data/demo/broken --fail-on error" in text
-    assert "argocd app get common-services" in text
-    assert " web-apps spark; do argocd app get" in text and "kubectl get crd " in text
+    assert "argocd app get argocd/common-services" in text
+    assert " argocd/web-apps argocd/spark; do argocd app get" in text and "kubectl get crd " in text
     assert "/work/" not in text and str(ROOT) not in text
 
 
@@ -186,9 +187,9 @@ def test_kubeflow_incident(kubeflow_root, ground_truth, tmp_path):
     broken = report(str(kubeflow_root / "broken"), tmp_path / "b")
     assert broken.returncode == 0, broken.stderr
     text = (tmp_path / "b" / "incident.md").read_text()
-    assert text.startswith("# Incident analysis: kubeflow-common-services")
-    needs = text.split("### What the other apps need from `kubeflow-common-services`")[1]
-    web = next(line for line in needs.splitlines() if line.startswith("| `kubeflow-web-apps` |"))
+    assert text.startswith("# Incident analysis: argocd/kubeflow-common-services")
+    needs = text.split("### What the other apps need from `argocd/kubeflow-common-services`")[1]
+    web = next(line for line in needs.splitlines() if line.startswith("| `argocd/kubeflow-web-apps` |"))
     for kind in ("networking.istio.io/DestinationRule", "networking.istio.io/VirtualService",
                  "security.istio.io/AuthorizationPolicy"):
         assert kind in web
@@ -200,10 +201,10 @@ def test_kubeflow_incident(kubeflow_root, ground_truth, tmp_path):
     for pair, n in (("kubeflow-pipelines", 133), ("kubeflow-kserve", 75),
                     ("kubeflow-trainer", 39), ("kubeflow-user-namespace", 1)):
         assert pairs[f"kubeflow-common-services + {pair}"] == n
-        assert shared[f"`{pair}`"][2] == str(n), shared[f"`{pair}`"]
-        assert takeover[f"`{pair}`"] == [f"`{pair}`", str(n)]
-    assert {k.strip("`") for k in shared} == {p.split(" + ")[1] for p in pairs}
-    assert shared["`kubeflow-trainer`"][4] == "1"  # the JobSet CRD renders differently
+        assert shared[f"`argocd/{pair}`"][2] == str(n), shared[f"`argocd/{pair}`"]
+        assert takeover[f"`argocd/{pair}`"] == [f"`argocd/{pair}`", str(n)]
+    assert {k.strip("`") for k in shared} == {"argocd/" + p.split(" + ")[1] for p in pairs}
+    assert shared["`argocd/kubeflow-trainer`"][4] == "1"  # the JobSet CRD renders differently
     assert "keeps the 261 of its 675 resources" in text
     assert "path: argocd/kubeflow-common-services  # was: example" in text
     check_figures(tmp_path / "b")

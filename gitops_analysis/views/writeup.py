@@ -324,7 +324,7 @@ class _Context:
                 origins = sorted(set(kept["origin"]) - {""})
                 if origins:
                     lines += ["", "Sources it keeps: " + ", ".join(f"`{o}`" for o in origins[:20])]
-            target = f"argocd/{self.root}"
+            target = f"argocd/{self.root_row['instance']}"
             lines += ["", f"Write a kustomization (for example `{target}/kustomization.yaml`) that "
                       "lists only the bases of what it keeps, and point the Application at it:",
                       ""] + _code(f"spec:\n  source:\n    path: {target}  # was: "
@@ -360,7 +360,7 @@ class _Context:
 
     def validation(self) -> list[str]:
         r = self.root_row
-        path = f"argocd/{self.root}" if len(self.root_keys) else \
+        path = f"argocd/{self.root_row['instance']}" if len(self.root_keys) else \
             (r["source_paths"][0] if r["source_paths"] else ".")
         groups = sorted(set(self.dependents.loc[self.dependents["need"] == "crd", "group"]))
         lines = ["## Validation", "", "Re-run the analysis on the fixed dataset; it must report "
@@ -405,7 +405,7 @@ class _Context:
         lines = ["## Files to change", ""]
         lines.append(f"- `{r['file']}`: the Application of `{self.root}` (its source path).")
         if len(self.root_keys):
-            lines.append(f"- `argocd/{self.root}/kustomization.yaml` (new, in the source "
+            lines.append(f"- `argocd/{self.root_row['instance']}/kustomization.yaml` (new, in the source "
                          "repository): the narrowed list of bases.")
         for f in self.root_errors.drop_duplicates("name").head(5).itertuples(index=False):
             where = f"{f.file}:{f.line}"
