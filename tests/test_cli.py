@@ -64,7 +64,8 @@ def test_check_exit_codes_and_formats(capsys, failing):
     assert run(capsys, "check", str(failing), "--fail-on", "never")[0] == 0
     code, out, _ = run(capsys, "check", str(failing), "--format", "json")
     doc = json.loads(out)
-    assert set(doc) == {"inputs", "coverage", "summary", "findings"}
+    assert set(doc) == {"inputs", "coverage", "summary", "findings", "silenced"}
+    assert doc["silenced"] == {"total": 0, "by_reason": {}, "by_rule": {}}
     assert doc["coverage"] == {"apps": 1, "analysed": 1, "partial": [], "not_analysed": []}
     f = doc["findings"][0]
     assert list(f) == ["rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",

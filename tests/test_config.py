@@ -52,8 +52,6 @@ def test_without_configuration_both_warnings(dataset):
 
 def test_every_key_is_read_and_paths_are_relative_to_the_file(tmp_path):
     (tmp_path / "cluster").mkdir()
-    (tmp_path / "cluster" / "ns.txt").write_text(
-        "NAME              STATUS   AGE\nistio-system      Active   3d\nkube-system   Active  3d\n")
     path = _toml(tmp_path, """
 select = ["GA101", "crd-late"]
 ignore = "GA401"
@@ -75,7 +73,7 @@ shared-resource = "error"
     assert cfg.select == ("GA101", "crd-late")
     assert cfg.ignore == ("GA401",)
     assert cfg.cluster_api == str(tmp_path / "cluster" / "api.txt")
-    assert cfg.cluster_namespaces == ("istio-system", "kube-system")
+    assert cfg.cluster_namespaces == str(tmp_path / "cluster" / "ns.txt")
     assert cfg.control_plane_namespace == "gitops"
     assert cfg.repo_map == (("https://git.example/charts.git", str(tmp_path / "../charts")),)
     assert cfg.severity == (("shared-resource", "error"),)
@@ -83,6 +81,8 @@ shared-resource = "error"
     assert cfg.per_path_ignores == (("apps/old/*", ("*",)),)
     policy = policy_from(cfg)
     assert policy.select == {"GA101", "GA302"} and policy.severity == (("GA101", "error"),)
+    path.write_text("cluster-namespaces = ['kube-system', 'istio-system', 'kube-system']\n")
+    assert load_config(path).cluster_namespaces == ("istio-system", "kube-system")
 
 
 def test_pyproject_table_and_discovery(tmp_path):

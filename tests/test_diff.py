@@ -402,3 +402,55 @@ def test_kustomize_apps_render_once_per_change_and_share_the_cache(tmp_path, mon
     assert sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()) == entries
     assert len(second.findings.new) == 3
     assert cache  # imported: the cache the renders share
+
+
+def _check(capsys, *args: str | Path) -> tuple[int, str, str]:
+    code = main(["check", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_baseline_written_on_the_head_silences_them(repo, tmp_path, capsys):
+    kept = tmp_path / "kept"
+    assert _run(capsys, repo, "--base", "HEAD~1", "--head", "HEAD", "--datasets", kept)[0] == 1
+    head, base = kept / "head", kept / "base"
+    baseline = tmp_path / "baseline.json"
+    code, _, err = _check(capsys, head, "--write-baseline", baseline)
+    assert code == 0 and err == f"check: baseline {baseline}: 4 findings recorded\n"
+    entries = json.loads(baseline.read_text())["findings"]
+    assert {(e["rule"], e["app"], e["kind"], e["name"], e["message"]) for e in entries} >= NEW
+    # the head against its own baseline: nothing to report, exit 0
+    code, out, _ = _check(capsys, head, "--baseline", baseline, "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["findings"] == []
+    assert doc["baseline"] == {"file": str(baseline), "known": 4, "new": 0, "no_longer_seen": []}
+    # the same bytes every time
+    baseline.rename(tmp_path / "first.json")
+    _check(capsys, head, "--write-baseline", baseline)
+    assert baseline.read_bytes() == (tmp_path / "first.json").read_bytes()
+    # the base has none of the new ones: they are entries no longer seen
+    code, out, _ = _check(capsys, base, "--baseline", baseline, "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["findings"] == []
+    assert (doc["baseline"]["known"], doc["baseline"]["new"]) == (1, 0)
+    assert {(e["rule"], e["app"], e["kind"], e["name"], e["message"])
+            for e in doc["baseline"]["no_longer_seen"]} == NEW
+    out = _check(capsys, base, "--baseline", baseline)[1]
+    assert "\nbaseline: 1 known finding not reported, 0 new, 3 entries no longer seen (" in out
+    assert f"  no longer seen: GA101 argocd/app-a: {SHARED_A}\n" in out
+    # a baseline written on the base lets through exactly the change's findings
+    _check(capsys, base, "--write-baseline", tmp_path / "base.json")
+    code, out, _ = _check(capsys, head, "--baseline", tmp_path / "base.json", "--format", "json")
+    assert code == 1 and _keys(json.loads(out)["findings"]) == NEW
+
+
+def test_a_broken_baseline_is_an_input_error_at_its_line(repo, tmp_path, capsys):
+    kept = tmp_path / "kept"
+    _run(capsys, repo, "--base", "HEAD", "--head", "HEAD", "--datasets", kept)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1,\n "findings": [\n  {"rule": "GA101",\n')
+    code, out, err = _check(capsys, kept / "head", "--baseline", bad)
+    assert code == 2 and out == ""
+    assert err.startswith(f"gitops-analysis check: {bad}:4: not JSON (")
+    assert err.rstrip().endswith("write it again with 'gitops-analysis check DATASET "
+                                 "--write-baseline FILE'")

@@ -6,17 +6,24 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitops_analysis.cli.common import (
     COMMAND_HELP,
     EXIT_FINDINGS,
+    EXIT_OK,
     add_cluster_options,
+    add_config_options,
     add_dataset,
+    config_of,
     exit_for,
     health_check,
-    load,
 )
 from gitops_analysis.core.errors import NotADatasetError
+from gitops_analysis.load.applications import CONTROL_NAMESPACE
+
+if TYPE_CHECKING:
+    from gitops_analysis.load.config import Config
 
 
 def add_commands(subparsers, parser_class=None) -> None:
@@ -32,6 +39,14 @@ def add_commands(subparsers, parser_class=None) -> None:
     chk.add_argument("--show-all", action="store_true",
                      help="text: every finding, no per-rule cap, consequences unfolded")
     add_cluster_options(chk)
+    add_config_options(chk)
+    base = chk.add_mutually_exclusive_group()
+    base.add_argument("--baseline", metavar="FILE",
+                      help="report only findings not in this baseline, and its entries no "
+                           "longer seen")
+    base.add_argument("--write-baseline", metavar="FILE",
+                      help="record the findings reported (by rule, app and resource) as the "
+                           "baseline, and exit 0")
     chk.add_argument("--no-cache", action="store_true",
                      help="do not read or write the cache (~/.cache/gitops-analysis, or "
                           "$GITOPS_ANALYSIS_CACHE)")
@@ -49,7 +64,16 @@ def _exit(meta: dict, args: argparse.Namespace) -> int:
     return code
 
 
-def _cache_entry(args: argparse.Namespace, color: bool) -> str | None:
+def _settings(args: argparse.Namespace, config: Config) -> None:
+    """The configuration's cluster profile and control-plane namespace where no flag is given."""
+    args.cluster_api = args.cluster_api or config.cluster_api
+    if args.cluster_namespaces is None:
+        args.cluster_namespaces = config.cluster_namespaces
+    if config.control_plane_namespace and args.argocd_namespace == CONTROL_NAMESPACE:
+        args.argocd_namespace = config.control_plane_namespace
+
+
+def _cache_entry(args: argparse.Namespace, color: bool, config: Config) -> str | None:
     """The cache key of this answer: every input it depends on (the dataset's files, what the
     folder is called — the output names it —, options and the files they name)."""
     from gitops_analysis.load import cache
@@ -60,9 +84,12 @@ def _cache_entry(args: argparse.Namespace, color: bool) -> str | None:
     digest = cache.dataset_digest(root)
     if digest is None:
         return None
+    namespaces = args.cluster_namespaces
     return cache.key("check", digest, root.resolve().name, args.format,
                      cache.file_digest(args.cluster_api), cache.file_digest(args.argocd_cm),
-                     cache.file_digest(args.cluster_namespaces), args.argocd_namespace,
+                     cache.file_digest(namespaces) if isinstance(namespaces, str) else
+                     repr(namespaces), args.argocd_namespace, config.digest(),
+                     cache.file_digest(args.baseline),
                      f"verbose={args.verbose}", f"all={args.show_all}", f"color={color}")
 
 
@@ -70,7 +97,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from gitops_analysis.load import cache
 
     color = _use_color(args)
-    entry = None if args.no_cache else _cache_entry(args, color)
+    config = config_of(args, os.getcwd())
+    _settings(args, config)
+    entry = None if args.no_cache or args.write_baseline else \
+        _cache_entry(args, color, config)
     if entry is not None:
         hit = cache.get("check", entry)
         if hit is not None:
@@ -78,7 +108,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
             return _exit(meta, args)
-    ds = load(args)  # first: the rules (and pandas) are imported while workers parse
+    from gitops_analysis.load.dataset import load_dataset
+
+    # first: the rules (and pandas) are imported while workers parse
+    ds = load_dataset(args.dataset, cluster_api=args.cluster_api,
+                      argocd_namespace=args.argocd_namespace,
+                      cluster_namespaces=args.cluster_namespaces)
     if ds.apps.empty:
         raise NotADatasetError("no Application in apps/", file=str(Path(args.dataset) / "apps"),
                                todo="put the Application manifests there, or run render")
@@ -91,18 +126,38 @@ def cmd_check(args: argparse.Namespace) -> int:
             file=str(Path(args.dataset) / "rendered"),
             todo="render the repository first (gitops-analysis render REPO --out DATASET)")
     from gitops_analysis.rules import all_rules, run_rules
+    from gitops_analysis.rules.policy import apply_policy, policy_from
+    from gitops_analysis.views import diff as extras
     from gitops_analysis.views import formats, sarif, text
 
-    findings = run_rules(ds, health_check_configured=health_check(args))
+    policy = policy_from(config)
+    findings, silenced = apply_policy(run_rules(ds, health_check_configured=health_check(args)),
+                                      ds, policy)
+    match = None
+    if args.write_baseline:
+        from gitops_analysis.diff.baseline import write_baseline
+
+        n = write_baseline(args.write_baseline, findings)
+        sys.stderr.write(f"check: baseline {args.write_baseline}: {n} finding"
+                         f"{'s' if n != 1 else ''} recorded\n")
+    elif args.baseline:
+        from gitops_analysis.diff.baseline import apply_baseline, read_baseline
+
+        match = apply_baseline(findings, read_baseline(args.baseline), args.baseline)
+        findings = match.new
     if args.format == "json":
-        out = formats.findings_json(ds, findings, cov)
+        out = extras.check_json(formats.findings_json(ds, findings, cov), silenced, match)
     elif args.format == "sarif":
-        out = sarif.findings_sarif(ds, findings, all_rules(), cov)
+        out = extras.check_sarif(sarif.findings_sarif(ds, findings, all_rules(), cov),
+                                 silenced, match)
     else:
-        out = text.findings_text(ds, findings, cov, text.Style(
-            color=color, verbose=args.verbose, show_all=args.show_all))
+        out = extras.check_text(text.findings_text(ds, findings, cov, text.Style(
+            color=color, verbose=args.verbose, show_all=args.show_all)), silenced, match)
     meta = {"severities": {str(k): int(v) for k, v in findings["severity"].value_counts().items()},
             "complete": cov.complete}
+    if args.write_baseline:
+        sys.stdout.write(out)
+        return EXIT_OK
     if entry is not None:
         cache.put("check", entry, out.encode("utf-8"), meta)
     sys.stdout.write(out)

@@ -9,7 +9,13 @@ import argparse
 import sys
 from typing import Any
 
-from gitops_analysis.cli.common import COMMAND_HELP, add_config_options, config_of, health_check
+from gitops_analysis.cli.common import (
+    COMMAND_HELP,
+    add_argocd_namespace,
+    add_config_options,
+    config_of,
+    health_check,
+)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -23,6 +29,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         repo_map=args.repo_map, allow_remote=args.allow_remote, jobs=args.jobs,
         timeout=args.timeout, kustomize=args.kustomize, use_cache=not args.no_cache,
         config=config, cluster_api=args.cluster_api, datasets=args.datasets,
+        cluster_namespaces=args.cluster_namespaces,
+        argocd_namespace=None if args.argocd_namespace == "argocd" else args.argocd_namespace,
         health_check_configured=health_check(args), progress=sys.stderr)
     if args.format == "json":
         out = view.diff_json(result)
@@ -78,5 +86,9 @@ def add_commands(subparsers: Any,
                    help="'kubectl api-resources -o wide' output: kinds the cluster already has")
     p.add_argument("--argocd-cm", metavar="FILE",
                    help="the argocd-cm ConfigMap (YAML): is the Application health check set?")
+    p.add_argument("--cluster-namespaces", metavar="FILE",
+                   help="'kubectl get namespaces -o json' (or -o name) output: namespaces the "
+                        "cluster already has")
+    add_argocd_namespace(p)
     add_config_options(p)
     p.set_defaults(func=cmd_diff)

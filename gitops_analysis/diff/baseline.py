@@ -94,9 +94,9 @@ class BaselineMatch:
                 "no_longer_seen": self.stale}
 
     def line(self) -> str:
-        return (f"baseline {self.file}: {self.known} known finding"
-                f"{'s' if self.known != 1 else ''} not reported, {len(self.new)} new, "
-                f"{len(self.stale)} entr{'ies' if len(self.stale) != 1 else 'y'} no longer seen")
+        return (f"baseline: {self.known} known finding{'s' if self.known != 1 else ''} not "
+                f"reported, {len(self.new)} new, {len(self.stale)} "
+                f"entr{'ies' if len(self.stale) != 1 else 'y'} no longer seen ({self.file})")
 
 
 def apply_baseline(findings: pd.DataFrame, entries: list[dict[str, str]],

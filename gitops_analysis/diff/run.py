@@ -9,10 +9,11 @@ identity (:mod:`~gitops_analysis.diff.compare`). Nothing of the temporary folder
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -96,10 +97,16 @@ def _repo_map(repo_map: Sequence[str] | None, config: Config, repo: Repository, 
     return out
 
 
+def _prefixed(say: Callable[[str], None], label: str, message: str) -> None:
+    say(f"{label}: {message}")
+
+
 def _side(label: str, revision: str, commit: str, rendered: Rendered, *, config: Config,
-          cluster_api: str | None, argocd_namespace: str, health_check: bool) -> Side:
+          cluster_api: str | None, cluster_namespaces: str | None, argocd_namespace: str,
+          health_check: bool) -> Side:
     ds = load_dataset(rendered.dataset, cluster_api=cluster_api or config.cluster_api,
-                      argocd_namespace=argocd_namespace)
+                      argocd_namespace=argocd_namespace,
+                      cluster_namespaces=cluster_namespaces or config.cluster_namespaces)
     found = run_rules(ds, health_check_configured=health_check)
     kept, silenced = apply_policy(found, ds, policy_from(config))
     return Side(label, revision, commit, ds, coverage(ds), kept, silenced,
@@ -111,7 +118,8 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
              repo_map: Sequence[str] | None = None, allow_remote: bool = False,
              jobs: int | None = None, timeout: float = 120, kustomize: str = "auto",
              helm: str = "auto", use_cache: bool = True, config: Config | None = None,
-             cluster_api: str | None = None, argocd_namespace: str | None = None,
+             cluster_api: str | None = None, cluster_namespaces: str | None = None,
+             argocd_namespace: str | None = None,
              health_check_configured: bool = False, datasets: str | Path | None = None,
              progress: TextIO | None = None) -> DiffResult:
     """Render ``base`` and ``head`` of the git repository ``repo`` (``head`` ``WORKTREE``: the
@@ -162,12 +170,13 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
                     folder, out, renderers,
                     apps_paths=_apps_paths(apps_paths, r, folder, top),
                     repo_map=_repo_map(repo_map, config, r, folder, top), reuse=reuse,
-                    warn=lambda m, label=label: say(f"{label}: {m}"), argocd_namespace=namespace)
+                    warn=functools.partial(_prefixed, say, label), argocd_namespace=namespace)
                 done = rendered[label]
                 say(f"{label}: {len(done.outputs)} apps, {len(done.rendered)} rendered" +
                     (f", {len(done.reused)} as at the head" if label == "base" else ""))
             made = {label: _side(label, rev, commit, rendered[label], config=config,
                                  cluster_api=cluster_api, argocd_namespace=namespace,
+                                 cluster_namespaces=cluster_namespaces,
                                  health_check=health_check_configured)
                     for label, rev, commit in (("base", base, base_commit),
                                                ("head", head, head_commit))}

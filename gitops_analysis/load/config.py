@@ -7,7 +7,7 @@ Every key is optional::
     ignore = ["GA401"]                    # never report these
     cluster-api = "cluster/api-resources.txt"    # 'kubectl api-resources -o wide' output
     cluster-namespaces = ["istio-system"]        # namespaces the cluster already has (or a
-                                                 # file: 'kubectl get namespaces' output)
+                                                 # file: 'kubectl get namespaces -o name')
     control-plane-namespace = "argocd"    # where Argo CD runs (Applications without a namespace)
     repo-map = {"https://git.example/org/charts.git" = "../charts"}
 
@@ -63,7 +63,7 @@ class Config:
     per_app_ignores: Ignores = ()
     per_path_ignores: Ignores = ()
     cluster_api: str | None = None  # a path, relative to the working directory or absolute
-    cluster_namespaces: tuple[str, ...] = ()
+    cluster_namespaces: str | tuple[str, ...] | None = None  # a file, or names
     control_plane_namespace: str | None = None
     repo_map: tuple[tuple[str, str], ...] = ()
     lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
@@ -249,27 +249,15 @@ def _parse(data: dict[str, Any], cfg: Config, base: Path) -> Config:
     return replace(cfg, **fields)
 
 
-def _namespaces(cfg: Config, value: Any, base: Path) -> tuple[str, ...]:
-    """A list of names, or a file of ``kubectl get namespaces`` output (a NAME column, or
-    ``namespace/<name>`` lines of ``-o name``)."""
+def _namespaces(cfg: Config, value: Any, base: Path) -> str | tuple[str, ...]:
+    """A list of names, or the path of a ``kubectl get namespaces -o json|yaml|name`` file
+    (read by the loader, :func:`~gitops_analysis.load.cluster.load_cluster_namespaces`)."""
     if isinstance(value, list):
         return tuple(sorted(set(_strings(cfg, "cluster-namespaces", value))))
     if not isinstance(value, str) or not value:
         raise cfg.error("cluster-namespaces is not a list or a file", "cluster-namespaces",
                         todo='write it as ["kube-system", "istio-system"] or name a file')
-    path = Path(_path(base, value))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise cfg.error(f"cluster-namespaces: {value} cannot be read", "cluster-namespaces",
-                        todo="name the output of 'kubectl get namespaces' (a UTF-8 file)") from None
-    names = set()
-    for line in text.splitlines():
-        first = line.split()[0] if line.split() else ""
-        if not first or first == "NAME":
-            continue
-        names.add(first.removeprefix("namespace/"))
-    return tuple(sorted(names))
+    return _path(base, value)
 
 
 def config_for(start: str | Path | None, explicit: str | Path | None) -> Config:

@@ -203,3 +203,40 @@ def diff_markdown(result) -> str:
             notes.append(md(f"{side.label}: {side.silenced.line()}"))
     lines += ["<sub>" + " · ".join(notes) + "</sub>"]
     return "\n".join(lines) + "\n"
+
+
+# --- check: what was silenced, and the baseline -----------------------------------------------
+
+def _extras(silenced, match) -> dict:
+    out: dict = {"silenced": silenced.as_dict()}
+    if match is not None:
+        out["baseline"] = match.as_dict()
+    return out
+
+
+def check_json(text: str, silenced, match=None) -> str:
+    """``check``'s JSON with ``silenced`` (what the configuration and annotations left out)
+    and, with a baseline, ``baseline`` (known findings, entries no longer seen)."""
+    doc = json.loads(text)
+    doc.update(_extras(silenced, match))
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def check_sarif(text: str, silenced, match=None) -> str:
+    """The same counts as run properties of the SARIF log."""
+    doc = json.loads(text)
+    doc["runs"][0].setdefault("properties", {}).update(_extras(silenced, match))
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def check_text(text: str, silenced, match=None) -> str:
+    """``check``'s text with a closing line for each of them."""
+    lines = [line for line in (silenced.line(), match.line() if match is not None else "")
+             if line]
+    if match is not None:
+        for e in match.stale[:MAX_LINES]:
+            lines.append(clip(f"  no longer seen: {e['rule']} {e['app'] or '(all apps)'}: "
+                              f"{e['message']}", WIDTH))
+        if len(match.stale) > MAX_LINES:
+            lines.append(f"  ... {len(match.stale) - MAX_LINES} more (--format json)")
+    return text + "".join(clip(line, WIDTH) + "\n" for line in lines)
