@@ -405,8 +405,9 @@ class _Context:
         lines = ["## Files to change", ""]
         lines.append(f"- `{r['file']}`: the Application of `{self.root}` (its source path).")
         if len(self.root_keys):
-            lines.append(f"- `argocd/{self.root_row['instance']}/kustomization.yaml` (new, in the source "
-                         "repository): the narrowed list of bases.")
+            folder = f"argocd/{self.root_row['instance']}"
+            lines.append(f"- `{folder}/kustomization.yaml` (new, in the source repository): the "
+                         "narrowed list of bases.")
         for f in self.root_errors.drop_duplicates("name").head(5).itertuples(index=False):
             where = f"{f.file}:{f.line}"
             lines.append(f"- the source of `{f.name}` (rendered at `{where}`): "
