@@ -827,3 +827,18 @@ def test_loader_says_an_application_set_in_apps_needs_render(tmp_path):
     assert any("ApplicationSet list-elements: the Applications it generates are not in the "
                "dataset: render the repository with gitops-analysis render" in m
                for m in messages)
+
+
+def test_two_application_sets_generating_one_application(tmp_path):
+    # createOrUpdate.go mutate + controller-runtime: the second ApplicationSet cannot own it
+    repo = _small_repo(tmp_path, with_root=False)
+    (repo / "bootstrap" / "twin.yaml").write_text((APPSET % REPO_URL).replace(
+        "name: team", "name: twin"))
+    report = _render(repo, tmp_path / "ds")
+    status = {s.name: s for s in report.appsets}
+    assert status["argocd/team"].condition is None
+    assert status["argocd/twin"].condition == {
+        "type": "ErrorOccurred", "reason": "UpdateApplicationError",
+        "message": "error while wrapping using MutateFn: Object argocd/guestbook-dev is already "
+                   "owned by another ApplicationSet controller team"}
+    assert status["argocd/twin"].applications == []

@@ -112,6 +112,10 @@ def render_app(app: AppInput, ctx: Context) -> tuple[AppRender, str | None]:
     return result, "---\n".join(parts) if parts else None
 
 
+#: renders one app in a run's context: (its result, its output or None)
+RenderApp = Callable[[AppInput, Context], tuple[AppRender, str | None]]
+
+
 def _is_tty(stream: TextIO | None) -> bool:
     return stream is not None and hasattr(stream, "isatty") and stream.isatty()
 
@@ -152,6 +156,27 @@ class _AppSets:
             self.generated[ident] = apps
         return self.generated[ident]
 
+    def owners(self, docs: list[AppSetDoc]) -> None:
+        """Two ApplicationSets that generate one Application: the first (in name order) owns
+        it, the other gets Argo CD's UpdateApplicationError for the first such name
+        (``createOrUpdate.go`` ``mutate``, controller-runtime ``AlreadyOwnedError``). Which one
+        Argo CD lets own it depends on which it reconciled first."""
+        owner: dict[str, str] = {}
+        for doc in sorted(docs, key=lambda d: d.key):
+            status = self.status[(doc.key, doc.where)]
+            taken = sorted(k for k in status.applications if owner.get(k, doc.key) != doc.key)
+            for key in status.applications:
+                owner.setdefault(key, doc.key)
+            if not taken:
+                continue
+            status.applications = [k for k in status.applications if k not in taken]
+            first = taken[0]
+            status.condition = {
+                "type": "ErrorOccurred", "reason": "UpdateApplicationError",
+                "message": "error while wrapping using MutateFn: Object "
+                           f"{first} is already owned by another ApplicationSet controller "
+                           f"{owner[first].split('/', 1)[-1]}"}
+
 
 def _appset_urls(docs: list[AppSetDoc]) -> list[str]:
     """Repository URLs an ApplicationSet names as written (templated ones left out)."""
@@ -180,7 +205,8 @@ def render_repository(repo: str | Path, out: str | Path, *,
                       chart_cache: str | Path | None = None,
                       progress: TextIO | None = None,
                       argocd_namespace: str = CONTROL_NAMESPACE,
-                      clusters: str | Path | None = None) -> RenderReport:
+                      clusters: str | Path | None = None,
+                      render: RenderApp | None = None) -> RenderReport:
     """Render the Applications of ``repo`` into the dataset folder ``out``.
 
     ``apps_paths``: Application and ApplicationSet files or folders, each rendered, and the
@@ -197,9 +223,11 @@ def render_repository(repo: str | Path, out: str | Path, *,
     :mod:`~gitops_analysis.render.helm_remote`). ``progress``: a stream for warnings, a
     progress bar (on a terminal) and the closing summary. Usage and input errors raise
     :class:`~gitops_analysis.core.errors.GitopsAnalysisError` subclasses before anything is
-    written.
+    written. ``render``: what renders one app (default :func:`render_app`; ``diff`` passes one
+    that keeps the other revision's output where the change cannot reach).
     """
     started = time.monotonic()
+    render_one = render or render_app
     repo, out = Path(repo), Path(out)
     if not repo.is_dir():
         raise InputError("no such folder" if not repo.exists() else "not a folder",
@@ -228,7 +256,10 @@ def render_repository(repo: str | Path, out: str | Path, *,
     sets = _AppSets(ExpandContext(repos=ctx.roots, clusters=secrets,
                                   argocd_namespace=argocd_namespace), warn)
     generated = [g for d in appset_docs for g in sets.expand(d)]
-    candidates = _unique(initial + generated, "Application", warn)
+    sets.owners(appset_docs)
+    # an ApplicationSet adopts an Application of its name that no controller owns: generated
+    # apps first
+    candidates = _unique(generated + initial, "Application", warn)
     if not jobs:
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
             (os.cpu_count() or 1)
@@ -237,7 +268,7 @@ def render_repository(repo: str | Path, out: str | Path, *,
 
     def one(app: AppInput) -> tuple[AppRender, str | None]:
         try:
-            res = render_app(app, ctx)
+            res = render_one(app, ctx)
         except Exception as exc:
             res = (AppRender(app.key, "failed", message=f"{app.where}: cannot be rendered "
                              f"({type(exc).__name__}: {one_line(str(exc))}): please report it "
@@ -358,7 +389,8 @@ def _follow_roots(candidates: list[AppInput], docs: list[AppSetDoc], nodes: dict
     reached twice with different content keeps the first (in key order), with a warning:
     Argo CD would hold only one of them."""
     files = [a for a in candidates if not a.appset]
-    generated = {d.key: sets.expand(d) for d in docs}
+    chosen = {id(a) for a in candidates}  # a duplicate name was skipped, with a warning
+    generated = {d.key: [g for g in sets.expand(d) if id(g) in chosen] for d in docs}
     # units: ("app", key) for an Application file, ("set", key) for an ApplicationSet file
     edges: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for a in files:
