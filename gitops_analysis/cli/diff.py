@@ -27,7 +27,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     result = run_diff(
         args.repo, args.base, args.head or WORKTREE, apps_paths=args.apps,
         repo_map=args.repo_map, allow_remote=args.allow_remote, jobs=args.jobs,
-        timeout=args.timeout, kustomize=args.kustomize, use_cache=not args.no_cache,
+        timeout=args.timeout, kustomize=args.kustomize, helm=args.helm,
+        chart_cache=args.chart_cache, clusters=args.clusters, use_cache=not args.no_cache,
         config=config, cluster_api=args.cluster_api, datasets=args.datasets,
         cluster_namespaces=args.cluster_namespaces,
         argocd_namespace=None if args.argocd_namespace == "argocd" else args.argocd_namespace,
@@ -78,6 +79,12 @@ def add_commands(subparsers: Any,
                    help="time limit of one app's render (default: 120)")
     p.add_argument("--kustomize", choices=KUSTOMIZE_CHOICES, default="auto",
                    help="kustomize renderer: a binary on PATH, else pykustomize (default: auto)")
+    p.add_argument("--helm", choices=("auto", "binary", "helm-python-sdk", "none"),
+                   default="auto", help="Helm renderer, as render has it (default: auto)")
+    p.add_argument("--chart-cache", metavar="DIR", default=None,
+                   help="a folder that keeps pulled charts and is read first, as render has it")
+    p.add_argument("--clusters", metavar="FILE", default=None,
+                   help="Argo CD cluster Secrets, for the clusters generator of ApplicationSets")
     p.add_argument("--datasets", metavar="DIR",
                    help="keep the two datasets rendered, as DIR/base and DIR/head")
     p.add_argument("--no-cache", action="store_true",

@@ -1,37 +1,32 @@
-"""Both revisions rendered, the second one only where the change can reach.
+"""Both revisions rendered by ``render`` itself, the second one only where the change can reach.
 
-The first revision is rendered app by app as ``render`` renders it (its
-:func:`~gitops_analysis.render.run.render_app`, its dataset writer, the shared render cache).
-For the second, an app is rendered again only when the change can have touched it: its
-Application differs, or the plan of one of its sources (render's source planning, the same at
-both revisions except for the folder) differs or lists a file that changed. Every other app
-keeps the first revision's output, byte for byte. What a plan lists is every file its render
-reads (:attr:`SourcePlan.files`), so an app the changed files do not feed renders the same.
+Each revision goes through :func:`~gitops_analysis.render.run.render_repository` (discovery,
+ApplicationSets, app-of-apps, the dataset writer, the shared render cache), with one app's
+render wrapped: at the first revision it is kept (its Application, result and output); at the
+second, an app is rendered again only when the change can have touched it: its Application
+differs, the plan of one of its sources (render's source planning, the same at both revisions
+but for the folder) differs, lists a file that changed, or has a remote reference, or the first
+render failed. Every other app keeps the first revision's output, byte for byte. What a plan
+lists is every file its render reads (:attr:`SourcePlan.files`), so an app the changed files
+do not feed renders the same.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TextIO
 
-from gitops_analysis.load.applications import CONTROL_NAMESPACE
-from gitops_analysis.load.cache import FileDigests
 from gitops_analysis.render.build import Context
-from gitops_analysis.render.discovery import AppInput, read_apps, read_rendered, sources_of
-from gitops_analysis.render.helm import Helm
-from gitops_analysis.render.kustomize import Kustomize
+from gitops_analysis.render.discovery import AppInput, sources_of
 from gitops_analysis.render.planning import plan_source
 from gitops_analysis.render.reading import mapping
-from gitops_analysis.render.repositories import RepoMap, roots, url_key
-from gitops_analysis.render.results import AppRender, RenderReport, SourcePlan, one_line
-from gitops_analysis.render.run import render_app
-from gitops_analysis.render.write import DatasetWriter
-
-Warn = Callable[[str], None]
+from gitops_analysis.render.repositories import RepoMap, url_key
+from gitops_analysis.render.results import AppRender, RenderReport, SourcePlan
+from gitops_analysis.render.run import render_app, render_repository
 
 
 @dataclass
@@ -48,10 +43,9 @@ class Rendered:
     """One revision rendered into a dataset folder."""
 
     dataset: Path
-    report: RenderReport
-    outputs: dict[str, Output]
-    roots: dict[str, str]
-    folder: str  # real path of REPO at this revision
+    report: RenderReport | None = None
+    outputs: dict[str, Output] = field(default_factory=dict)
+    roots: dict[str, str] = field(default_factory=dict)
     reused: list[str] = field(default_factory=list)  # apps whose output the other side gave
 
     @property
@@ -67,16 +61,19 @@ class Reuse:
     changed: frozenset[str]
 
 
-@dataclass
-class Renderers:
-    """The renderers both revisions share (one pool of kustomize workers)."""
+@dataclass(frozen=True)
+class Options:
+    """``render``'s options, the same for both revisions."""
 
-    kustomize: Kustomize | None
-    helm: Helm | None
-    allow_remote: bool
-    timeout: float
-    use_cache: bool
-    jobs: int
+    allow_remote: bool = False
+    jobs: int | None = None
+    use_cache: bool = True
+    timeout: float = 120
+    kustomize: str = "auto"
+    helm: str = "auto"
+    chart_cache: str | Path | None = None
+    clusters: str | Path | None = None
+    argocd_namespace: str = "argocd"
 
 
 def _plan_key(plan: SourcePlan) -> tuple:
@@ -99,14 +96,13 @@ def _plans(app: AppInput, source_roots: dict[str, str], allow_remote: bool) -> l
             for i, s in enumerate(sources)]
 
 
-def _reusable(app: AppInput, reuse: Reuse, source_roots: dict[str, str], folder: str,
-              allow_remote: bool) -> Output | None:
+def _reusable(app: AppInput, ctx: Context, reuse: Reuse, folder: str) -> Output | None:
     """The other revision's output of this app when the change cannot reach it, else None."""
     prev = reuse.other.outputs.get(app.key)
-    if prev is None or prev.content != app.content:
+    if prev is None or prev.content != app.content or prev.result.status != "ok":
         return None
-    mine = _plans(app, source_roots, allow_remote)
-    theirs = _plans(app, reuse.other.roots, allow_remote)
+    mine = _plans(app, ctx.roots, ctx.allow_remote)
+    theirs = _plans(app, reuse.other.roots, ctx.allow_remote)
     if not mine or [_plan_key(p) for p in mine] != [_plan_key(p) for p in theirs]:
         return None
     for plan in mine:
@@ -117,54 +113,37 @@ def _reusable(app: AppInput, reuse: Reuse, source_roots: dict[str, str], folder:
     return prev
 
 
-def render_revision(folder: Path, out: Path, renderers: Renderers, *,
+def render_revision(folder: Path, out: Path, options: Options, *,
                     apps_paths: Sequence[str | Path] | None, repo_map: RepoMap | None,
-                    reuse: Reuse | None = None, warn: Warn,
-                    argocd_namespace: str = CONTROL_NAMESPACE) -> Rendered:
-    """Render the Applications of REPO at one revision (``folder``) into the dataset ``out``."""
-    initial = read_apps(folder, apps_paths, warn, argocd_namespace)
-    urls = [str(s["repoURL"]) for a in initial for s in sources_of(a.data)
-            if isinstance(s, dict) and s.get("repoURL") and not s.get("chart")]
-    source_roots = roots(folder, repo_map, urls)
-    ctx = Context(renderers.kustomize, renderers.helm, source_roots, renderers.allow_remote,
-                  renderers.timeout, renderers.use_cache, FileDigests())
+                    reuse: Reuse | None = None, progress: TextIO | None = None) -> Rendered:
+    """Render the Applications of REPO at one revision (``folder``) into the dataset ``out``;
+    with ``reuse``, keep the other revision's output of every app the change cannot reach."""
+    done = Rendered(out)
     real = os.path.realpath(folder)
-    reused: list[str] = []
     lock = threading.Lock()
 
-    def one(app: AppInput) -> tuple[AppRender, str | None]:
-        try:
-            prev = _reusable(app, reuse, source_roots, real, renderers.allow_remote) \
-                if reuse is not None else None
+    def one(app: AppInput, ctx: Context) -> tuple[AppRender, str | None]:
+        with lock:
+            done.roots = ctx.roots
+        prev = _reusable(app, ctx, reuse, real) if reuse is not None else None
+        if prev is not None:
+            result, text = replace(prev.result, cached=True), prev.text
+        else:
+            result, text = render_app(app, ctx)
+        with lock:
+            done.outputs[app.key] = Output(app.content, replace(result), text)
             if prev is not None:
-                with lock:
-                    reused.append(app.key)
-                return replace(prev.result, where=app.where, parent=app.parent,
-                               cached=True), prev.text
-            return render_app(app, ctx)
-        except Exception as exc:  # as render does: one app fails, the others go on
-            return (AppRender(app.key, "failed", message=f"{app.where}: cannot be rendered "
-                              f"({type(exc).__name__}: {one_line(str(exc))}): please report "
-                              "it as a bug of gitops-analysis", where=app.where,
-                              parent=app.parent), None)
+                done.reused.append(app.key)
+        return result, text
 
-    outputs: dict[str, Output] = {}
-    seen = {a.key for a in initial}
-    level = initial
-    with DatasetWriter(out) as writer, ThreadPoolExecutor(max_workers=renderers.jobs) as pool:
-        while level:
-            children: list[AppInput] = []
-            for app, (result, text) in zip(level, pool.map(one, level)):
-                outputs[app.key] = Output(app.content, result, text)
-                rendered = writer.add(app, result, text)
-                if rendered is None:
-                    continue
-                result.documents, found = read_rendered(rendered, app)
-                for child in found:  # app-of-apps: each child once
-                    if child.key not in seen:
-                        seen.add(child.key)
-                        children.append(child)
-            level = sorted(children, key=lambda a: a.key)
-        writer.commit()
-    report = RenderReport(out, sorted((o.result for o in outputs.values()), key=lambda a: a.name))
-    return Rendered(out, report, outputs, source_roots, real, sorted(reused))
+    done.report = render_repository(
+        folder, out, apps_paths=apps_paths, repo_map=repo_map,
+        allow_remote=options.allow_remote, jobs=options.jobs, use_cache=options.use_cache,
+        timeout=options.timeout, kustomize=options.kustomize, helm=options.helm,
+        chart_cache=options.chart_cache, progress=progress,
+        argocd_namespace=options.argocd_namespace, clusters=options.clusters, render=one)
+    done.reused.sort()
+    kept = {a.name for a in done.report.apps}  # apps render kept (reached from the roots)
+    done.outputs = {k: v for k, v in done.outputs.items() if k in kept}
+    done.reused = [k for k in done.reused if k in kept]
+    return done

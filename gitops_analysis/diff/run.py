@@ -9,27 +9,24 @@ identity (:mod:`~gitops_analysis.diff.compare`). Nothing of the temporary folder
 
 from __future__ import annotations
 
-import functools
-import os
+import io
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 import pandas as pd
 
 from gitops_analysis.analysis.coverage import Coverage, coverage
 from gitops_analysis.core.errors import NotADatasetError, UsageError
 from gitops_analysis.diff.compare import Changes, FindingsDiff, changes, match_findings
-from gitops_analysis.diff.render import Rendered, Renderers, Reuse, render_revision
+from gitops_analysis.diff.render import Options, Rendered, Reuse, render_revision
 from gitops_analysis.diff.revisions import WORKTREE, Repository, open_repository
 from gitops_analysis.load.applications import CONTROL_NAMESPACE
 from gitops_analysis.load.config import Config
 from gitops_analysis.load.dataset import load_dataset
-from gitops_analysis.render.helm import find_helm
-from gitops_analysis.render.kustomize import find_kustomize
 from gitops_analysis.render.repositories import git_origin, parse_repo_map
 from gitops_analysis.render.write import check_out
 from gitops_analysis.rules import run_rules
@@ -97,8 +94,22 @@ def _repo_map(repo_map: Sequence[str] | None, config: Config, repo: Repository, 
     return out
 
 
-def _prefixed(say: Callable[[str], None], label: str, message: str) -> None:
-    say(f"{label}: {message}")
+class _Prefixed(io.TextIOBase):
+    """A progress stream whose lines (render's warnings and summary) name the revision."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        super().__init__()
+        self.stream, self.label = stream, label
+
+    def write(self, text: str) -> int:
+        return self.stream.write("".join(f"diff: {self.label}: {line}" if line.strip() else line
+                                         for line in text.splitlines(keepends=True)))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
 
 
 def _side(label: str, revision: str, commit: str, rendered: Rendered, *, config: Config,
@@ -117,7 +128,9 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
              apps_paths: Sequence[str | Path] | None = None,
              repo_map: Sequence[str] | None = None, allow_remote: bool = False,
              jobs: int | None = None, timeout: float = 120, kustomize: str = "auto",
-             helm: str = "auto", use_cache: bool = True, config: Config | None = None,
+             helm: str = "auto", chart_cache: str | Path | None = None,
+             clusters: str | Path | None = None, use_cache: bool = True,
+             config: Config | None = None,
              cluster_api: str | None = None, cluster_namespaces: str | None = None,
              argocd_namespace: str | None = None,
              health_check_configured: bool = False, datasets: str | Path | None = None,
@@ -147,42 +160,35 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
             progress.write(f"diff: {message}\n")
             progress.flush()
 
-    if not jobs:
-        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-            (os.cpu_count() or 1)
-    renderers = Renderers(find_kustomize(kustomize), find_helm(helm), allow_remote,
-                          float(timeout), use_cache, int(jobs))
-    try:
-        with tempfile.TemporaryDirectory(prefix="gitops-analysis-diff-") as tmp:
-            work = Path(tmp)
-            sides = {}
-            for label, commit in (("head", head_commit), ("base", base_commit)):
-                top = r.top if commit == WORKTREE else work / f"{label}-tree"
-                folder = r.materialize(commit, top)
-                sides[label] = (folder, top)
-            changed = r.changed(base_commit, head_commit)
-            rendered: dict[str, Rendered] = {}
-            for label in ("head", "base"):
-                folder, top = sides[label]
-                reuse = Reuse(rendered["head"], frozenset(changed)) if label == "base" else None
-                out = Path(datasets) / label if datasets is not None else work / label
-                rendered[label] = render_revision(
-                    folder, out, renderers,
-                    apps_paths=_apps_paths(apps_paths, r, folder, top),
-                    repo_map=_repo_map(repo_map, config, r, folder, top), reuse=reuse,
-                    warn=functools.partial(_prefixed, say, label), argocd_namespace=namespace)
-                done = rendered[label]
-                say(f"{label}: {len(done.outputs)} apps, {len(done.rendered)} rendered" +
-                    (f", {len(done.reused)} as at the head" if label == "base" else ""))
-            made = {label: _side(label, rev, commit, rendered[label], config=config,
-                                 cluster_api=cluster_api, argocd_namespace=namespace,
-                                 cluster_namespaces=cluster_namespaces,
-                                 health_check=health_check_configured)
-                    for label, rev, commit in (("base", base, base_commit),
-                                               ("head", head, head_commit))}
-    finally:
-        if renderers.kustomize is not None:
-            renderers.kustomize.close()
+    options = Options(allow_remote, jobs, use_cache, float(timeout), kustomize, helm,
+                      chart_cache, clusters, namespace)
+    with tempfile.TemporaryDirectory(prefix="gitops-analysis-diff-") as tmp:
+        work = Path(tmp)
+        sides = {}
+        for label, commit in (("head", head_commit), ("base", base_commit)):
+            top = r.top if commit == WORKTREE else work / f"{label}-tree"
+            folder = r.materialize(commit, top)
+            sides[label] = (folder, r.top if folder == r.folder else top)
+        changed = r.changed(base_commit, head_commit)
+        rendered: dict[str, Rendered] = {}
+        for label in ("head", "base"):
+            folder, top = sides[label]
+            reuse = Reuse(rendered["head"], frozenset(changed)) if label == "base" else None
+            out = Path(datasets) / label if datasets is not None else work / label
+            rendered[label] = render_revision(
+                folder, out, options, apps_paths=_apps_paths(apps_paths, r, folder, top),
+                repo_map=_repo_map(repo_map, config, r, folder, top), reuse=reuse,
+                progress=cast(TextIO, _Prefixed(progress, label)) if progress is not None
+                else None)
+            done = rendered[label]
+            say(f"{label}: {len(done.outputs)} apps, {len(done.rendered)} rendered" +
+                (f", {len(done.reused)} as at the head" if label == "base" else ""))
+        made = {label: _side(label, rev, commit, rendered[label], config=config,
+                             cluster_api=cluster_api, argocd_namespace=namespace,
+                             cluster_namespaces=cluster_namespaces,
+                             health_check=health_check_configured)
+                for label, rev, commit in (("base", base, base_commit),
+                                           ("head", head, head_commit))}
     cov = made["head"].coverage
     if len(cov.frame) and (cov.frame["state"] == "not-analysed").all():
         raise NotADatasetError(
