@@ -78,3 +78,33 @@ def test_candidates_are_ranked_by_what_their_names_share(tmp_path):
     row = f[f["slug"] == "crd-missing"].iloc[0]
     # both are unrendered; the one whose name shares the API group's words comes first
     assert row["could_come_from"] == ("argocd/cert-manager", "argocd/aaa-unrelated")
+
+
+def test_a_render_that_fails_as_argo_cd_would_is_a_comparison_error(tmp_path):
+    """A source path that does not exist: Argo CD's repo server answers '<path>: app path does
+    not exist' (util/app/path/path.go), which the controller shows as the ComparisonError
+    'Failed to load target state: failed to generate manifest for source 1 of 1: rpc error:
+    code = Unknown desc = ...' (controller/state.go); the app is also not analysed."""
+    from gitops_analysis.render.run import render_repository
+
+    repo = tmp_path / "repo"
+    (repo / "apps").mkdir(parents=True)
+    (repo / "shop").mkdir()
+    (repo / "shop" / "cm.yaml").write_text(CONFIGMAP)
+    (repo / "apps" / "shop.yaml").write_text(application("shop"))
+    (repo / "apps" / "web.yaml").write_text(application("web").replace("path: web",
+                                                                       "path: apps/web"))
+    out = tmp_path / "ds"
+    assert render_repository(repo, out, apps_paths=[repo / "apps"], use_cache=False) \
+        .exit_code == 1
+    ds = load_dataset(out)
+    f = run_rules(ds)
+    err = f[f["slug"] == "comparison-error"]
+    assert list(err["message"]) == [
+        "Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: "
+        "code = Unknown desc = apps/web: app path does not exist"]
+    assert (err["severity"].iloc[0], err["argocd_condition"].iloc[0], err["app"].iloc[0]) == \
+        ("error", "ComparisonError", "argocd/web")
+    got = coverage(ds).frame.set_index("app")
+    assert (got.at["argocd/web", "state"], got.at["argocd/web", "reason"]) == \
+        ("not-analysed", "render failed")

@@ -63,3 +63,10 @@ def webhook_service_not_found(webhook: str, service: str, namespace: str, port: 
     url = f"https://{service}.{namespace}.svc:{port}{path}?timeout={timeout_seconds}s"
     return (f"Internal error occurred: failed calling webhook \"{webhook}\": failed to call "
             f"webhook: Post \"{url}\": service \"{service}\" not found")
+
+
+def comparison_error(load_error: str) -> str:
+    """controller/state.go CompareAppState: the ComparisonError of an app whose target state
+    cannot be loaded; ``load_error`` is what follows (``failed to generate manifest for source
+    %d of %d: <repo server error>``)."""
+    return "Failed to load target state: " + load_error

@@ -67,6 +67,9 @@ FRAMES: dict[str, tuple[Column, ...]] = {
         Column("render_status", _cat(RENDER_STATUSES),
                "ok, missing (no rendered file), or what DATASET/render-status.json says"),
         Column("render_message", STR, "render-status.json message, or why the render is missing"),
+        Column("comparison_error", STR, "when the render failed as Argo CD's repo server would "
+                                        "fail: what its ComparisonError says after 'Failed to "
+                                        "load target state: ' ('' otherwise)"),
         Column("appset", STR, "the ApplicationSet that generated it (<namespace>/<name>, from "
                               "render-status.json); '' for an Application written as such"),
         Column("appset_params", STR, "the generator's parameter set it was rendered from, as "

@@ -31,6 +31,9 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
         if st.get("status") in schema.RENDER_STATUSES:
             row["render_status"] = st["status"]
             row["render_message"] = str(st.get("message", ""))
+            failure = st.get("failure")
+            if st["status"] == "failed" and isinstance(failure, dict):
+                row["comparison_error"] = str(failure.get("message", ""))
         elif name in rendered:
             row["render_status"], row["render_message"] = "ok", ""
         else:

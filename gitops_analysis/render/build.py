@@ -26,7 +26,7 @@ from gitops_analysis.render.files import copy_tree
 from gitops_analysis.render.helm import NO_HELM, Helm, render_helm
 from gitops_analysis.render.kustomization import add_origin_annotations
 from gitops_analysis.render.kustomize import NO_KUSTOMIZE, Kustomize, KustomizeError
-from gitops_analysis.render.results import Built, SourcePlan, one_line
+from gitops_analysis.render.results import Built, SourcePlan, one_line, repo_server_error
 
 _CACHE_KIND = "render"
 
@@ -106,7 +106,11 @@ def _build_kustomize(plan: SourcePlan, ctx: Context, base: str, tmp: str,
                                    timeout=deadline - time.monotonic(),
                                    enable_helm=plan.needs_helm, helm_command=helm_command)
     except KustomizeError as exc:
-        return Built("failed", message=str(exc))
+        # util/kustomize/kustomize.go runs the binary; util/exec CmdError: "`%v` failed %v: %s"
+        detail = str(exc).removeprefix("kustomize build failed: ").removeprefix("Error: ")
+        command = f"kustomize build <path to cached source>/{plan.path}"
+        return Built("failed", message=str(exc), failure=repo_server_error(
+            f"`{command}` failed exit status 1: Error: {detail}", "kustomize"))
     return Built("ok", text)
 
 
@@ -120,7 +124,7 @@ def execute(plan: SourcePlan, ctx: Context, deadline: float) -> tuple[Built, str
     if renderer == "kustomize" and plan.needs_helm and ctx.helm is not None:
         version = f"{version}; helm {ctx.helm.version}"
     if plan.status != "ok":
-        return Built(plan.status, message=plan.message), renderer, version
+        return Built(plan.status, message=plan.message, failure=plan.failure), renderer, version
     if plan.renderer == "directory":
         return render_directory(plan), renderer, version
     if plan.renderer == "kustomize" and ctx.kustomize is None:
@@ -153,6 +157,13 @@ def execute(plan: SourcePlan, ctx: Context, deadline: float) -> tuple[Built, str
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     built.message = _sanitize(built.message, [base, tmp, plan.root])
+    if built.failure and built.failure.get("kind") == "kustomize":
+        # the repo server's sanitizer writes its checkout root as <path to cached source>
+        text = str(built.failure["message"])
+        for root in sorted({v for p in (base, plan.root) for v in (p, os.path.realpath(p))},
+                           key=len, reverse=True):
+            text = text.replace(root, "<path to cached source>")
+        built.failure = {**built.failure, "message": one_line(text)}
 
     if key and built.status in ("ok", "failed"):
         _to_cache(key, built)

@@ -18,7 +18,7 @@ from gitops_analysis.core.version import __version__
 from gitops_analysis.render.files import SKIP_DIRS
 from gitops_analysis.render.globs import glob_match
 from gitops_analysis.render.reading import read_json_file, read_yaml
-from gitops_analysis.render.results import Built, Refused, SourcePlan
+from gitops_analysis.render.results import Built, Refused, SourcePlan, repo_server_error
 
 VERSION = f"gitops-analysis {__version__}"  # the directory renderer is this project
 SKIP_MARKER = b"+argocd:skip-file-rendering"
@@ -184,7 +184,11 @@ def render_directory(plan: SourcePlan) -> Built:
             rendered, problem = _check(path, rel, raw)
         if problem:
             todo = " (one JSON object per file)" if name.endswith(".json") else ""
-            return Built("failed", message=f"{problem}: fix the file{todo}")
+            # reposerver getObjsFromYAMLOrJSON: status FailedPrecondition, Failed to unmarshal
+            what = problem[problem.find("Failed to unmarshal"):] \
+                if "Failed to unmarshal" in problem else problem
+            return Built("failed", message=f"{problem}: fix the file{todo}",
+                         failure=repo_server_error(what, "manifest", "FailedPrecondition"))
         if rendered:
             parts.append(text if text.endswith("\n") or not text else text + "\n")
     return Built("ok", "---\n".join(parts))

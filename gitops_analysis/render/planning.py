@@ -27,7 +27,7 @@ from gitops_analysis.render.helm_plan import plan_chart, plan_helm
 from gitops_analysis.render.kustomization import KUSTOMIZATION_FILES, plan_kustomize
 from gitops_analysis.render.reading import mapping, read_single
 from gitops_analysis.render.repositories import url_key
-from gitops_analysis.render.results import Refused, SourcePlan
+from gitops_analysis.render.results import Refused, SourcePlan, repo_server_error
 
 _EXPLICIT = (("kustomize", "Kustomize"), ("helm", "Helm"), ("directory", "Directory"),
              ("plugin", "Plugin"))
@@ -111,15 +111,18 @@ def _app_path(root: str, path: str, explicit: str | None) -> str:
         raise Refused("escaped", f"path {path} leaves the repository: refused; point the "
                       "app at a folder inside the repository", kind)
     if not os.path.lexists(target):
+        # util/app/path/path.go Path(): "%s: %w" with ErrAppPathDoesNotExist
         raise Refused("failed", f"{path or '.'}: app path does not exist: fix spec.source.path "
-                      "or add the folder", kind)
+                      "or add the folder", kind,
+                      failure=repo_server_error(f"{path}: app path does not exist", "path"))
     real = os.path.realpath(target)
     if not inside(real, root):
         raise Refused("escaped", f"path {path} is a symbolic link that leaves the repository: "
                       "refused; point the app at a folder inside the repository", kind)
     if not os.path.isdir(real):
         raise Refused("failed", f"{path}: app path is not a directory: point spec.source.path "
-                      "at a folder", kind)
+                      "at a folder", kind,
+                      failure=repo_server_error(f"{path}: app path is not a directory", "path"))
     return real
 
 
@@ -169,7 +172,7 @@ def plan_source(source: Any, index: int, *, app_name: str, dest_namespace: str,
         else:
             plan_directory(plan, root, real, mapping(source.get("directory")))
     except Refused as r:
-        plan.status, plan.message = r.status, r.message
+        plan.status, plan.message, plan.failure = r.status, r.message, r.failure
         if plan.type == "unknown":
             plan.type = r.type
     return plan

@@ -16,14 +16,23 @@ from typing import Any
 SEVERITY = ("escaped", "failed", "remote", "unsupported", "external", "ok")
 
 
+def repo_server_error(text: str, kind: str, code: str = "Unknown") -> dict[str, str]:
+    """A failure as the controller receives it from the repo server: a plain error becomes
+    ``rpc error: code = Unknown desc = <text>`` (util/grpc/sanitizer.go); errors that carry a
+    gRPC status keep their code (FailedPrecondition for manifests that do not parse)."""
+    return {"kind": kind, "message": f"rpc error: code = {code} desc = {text}"}
+
+
 class Refused(Exception):
     """A source that is not rendered: its render status and the message saying why."""
 
-    def __init__(self, status: str, message: str, type_: str = "unknown") -> None:
+    def __init__(self, status: str, message: str, type_: str = "unknown",
+                 failure: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.type = type_
+        self.failure = failure  # when Argo CD fails the same way: {"kind", "message"}
 
 
 @dataclass
@@ -46,6 +55,7 @@ class SourcePlan:
     remote: list[str] = field(default_factory=list)  # remote references (fetched: not cached)
     helm: dict[str, Any] = field(default_factory=dict)  # helm template options (see plan_helm)
     directory_files: list[str] = field(default_factory=list)  # manifests, in Argo CD's order
+    failure: dict[str, Any] | None = None  # a refusal Argo CD's repo server makes too
 
 
 @dataclass

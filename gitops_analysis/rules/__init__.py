@@ -1,6 +1,14 @@
 """Rules that predict Argo CD's conditions. Importing this package registers every rule."""
 
-from . import cascade, crds, namespaces, ownership, tracking, webhooks  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    cascade,
+    comparison,
+    crds,
+    namespaces,
+    ownership,
+    tracking,
+    webhooks,
+)
 from .registry import (
                        FINDING_COLUMNS,
                        Context,
