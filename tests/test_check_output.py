@@ -193,3 +193,21 @@ def test_sarif_carries_coverage_as_notifications(capsys, mixed):
     assert [n["message"]["text"].split(":")[1].strip() for n in notes] == \
         ["argocd/cert-manager (render failed)", "argocd/chart (remote)",
          "argocd/plugin (unsupported)"]
+
+
+def test_inventory_uses_the_same_states(capsys, mixed):
+    assert main(["inventory", str(mixed)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "mixed: 1 of 4 apps analysed; 3 not (remote 1, render failed 1, " \
+                       "unsupported 1)"
+    rows = {line.split()[0]: line.split()[3:] for line in lines[3:7]}
+    assert rows["argocd/web"][:2] == ["analysed", "1"]
+    # an app that was not analysed says why and shows no resource count
+    assert rows["argocd/chart"] == ["remote", "-"]
+    assert rows["argocd/cert-manager"] == ["render", "failed", "-"]
+    assert main(["inventory", str(mixed), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {a["app"]: a["analysis"] for a in doc["apps"]} == {
+        "argocd/web": "analysed", "argocd/cert-manager": "not-analysed",
+        "argocd/chart": "not-analysed", "argocd/plugin": "not-analysed"}
+    assert doc["coverage"]["analysed"] == 1

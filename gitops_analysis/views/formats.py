@@ -13,7 +13,9 @@ from gitops_analysis.views import text
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
-def inventory_dict(ds) -> dict:
+def inventory_dict(ds, cov: Coverage | None = None) -> dict:
+    cov = cov or coverage(ds)
+    state = cov.frame.set_index("app")
     res = ds.resources
     kinds = res.assign(k=res["group"].where(res["group"] == "", res["group"] + "/") +
                        res["kind"].astype(str)).groupby(["app", "k"], observed=True).size()
@@ -23,7 +25,10 @@ def inventory_dict(ds) -> dict:
         apps.append({"app": row.app, "name": row.name, "namespace": row.app_namespace,
                      "wave": int(row.wave),
                      "destination_namespace": row.destination_namespace,
-                     "render_status": str(row.render_status), "resources": int(row.resources),
+                     "render_status": str(row.render_status),
+                     "analysis": str(state.at[row.app, "state"]),
+                     "analysis_reason": str(state.at[row.app, "reason"]),
+                     "resources": int(row.resources),
                      "kinds": dict(sorted(by_kind.items()))})
     acc = ds.accounting
     return {
@@ -33,6 +38,7 @@ def inventory_dict(ds) -> dict:
                        "applications": acc.applications, "app_files": acc.app_files,
                        "app_documents": acc.app_documents, "app_load_errors": acc.app_load_errors,
                        "skipped_app_documents": acc.skipped_app_documents},
+        "coverage": cov.as_dict(),
         "apps": apps,
         "load_errors": _records(ds.load_errors),
         "warnings": _records(ds.warnings),
@@ -47,16 +53,22 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def inventory_text(ds) -> str:
-    inv = inventory_dict(ds)
-    lines = [f"{'app':<36} {'wave':>4}  {'namespace':<18} {'render':<8} {'resources':>9}  "
+def inventory_text(ds, cov: Coverage | None = None) -> str:
+    cov = cov or coverage(ds)
+    inv = inventory_dict(ds, cov)
+    lines = [text.clip(cov.line(ds.name), text.WIDTH), "",
+             f"{'app':<36} {'wave':>4}  {'namespace':<18} {'analysis':<12} {'resources':>9}  "
              "top kinds"]
     for a in inv["apps"]:
         top = sorted(a["kinds"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         ns = a["destination_namespace"] or "(empty)"
-        lines.append(f"{a['name']:<36} {a['wave']:>4}  {ns:<18} "
-                     f"{a['render_status']:<8} {a['resources']:>9}  "
-                     + ", ".join(f"{k} {n}" for k, n in top))
+        # an app that was not analysed shows why, never a count of what it would deploy
+        shown = a["analysis"] if a["analysis"] == "analysed" else a["analysis_reason"]
+        count = str(a["resources"]) if a["analysis"] != "not-analysed" else "-"
+        kinds = ", ".join(f"{k} {n}" for k, n in top) if a["analysis"] != "not-analysed" \
+            else ""
+        lines.append(text.clip(f"{a['app']:<36} {a['wave']:>4}  {ns:<18} {shown:<12} "
+                               f"{count:>9}  {kinds}".rstrip(), text.WIDTH))
     acc = inv["accounting"]
     lines.append("")
     lines.append(f"{acc['applications']} apps, {acc['files']} rendered files, "
@@ -64,9 +76,9 @@ def inventory_text(ds) -> str:
                  f"{acc['load_errors']} load errors; {acc['apps_without_render']} apps without a "
                  "render")
     for e in inv["load_errors"]:
-        lines.append(f"load error: {e['reason']}")
+        lines.append(text.clip(f"load error: {e['reason']}", text.WIDTH))
     for w in inv["warnings"]:
-        lines.append(f"warning: {w['reason']}")
+        lines.append(text.clip(f"warning: {w['reason']}", text.WIDTH))
     return "\n".join(lines) + "\n"
 
 
