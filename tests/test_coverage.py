@@ -108,3 +108,17 @@ def test_a_render_that_fails_as_argo_cd_would_is_a_comparison_error(tmp_path):
     got = coverage(ds).frame.set_index("app")
     assert (got.at["argocd/web", "state"], got.at["argocd/web", "reason"]) == \
         ("not-analysed", "render failed")
+
+
+def test_the_wave_graph_never_shows_an_unread_app_as_ok(tmp_path):
+    from gitops_analysis import wave_graph
+
+    apps = {n: application(n) for n in ("web", "cert-manager")}
+    root = write_dataset(tmp_path, apps, {"web.yaml": NAMESPACE + "---\n" + CONFIGMAP})
+    _status(root, {"web": ("ok", ""), "cert-manager": ("remote", "a remote chart")})
+    ds = load_dataset(root)
+    g = wave_graph(ds, run_rules(ds))
+    assert (g.nodes["argocd/web"]["status"], g.nodes["argocd/web"]["analysis"]) == \
+        ("ok", "analysed")
+    assert (g.nodes["argocd/cert-manager"]["status"],
+            g.nodes["argocd/cert-manager"]["analysis_reason"]) == ("not-analysed", "remote")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import pandas as pd
 
+from gitops_analysis.analysis.coverage import coverage
 from gitops_analysis.analysis.dependencies import (
     dependency_edges,
     failing_roots,
@@ -20,17 +21,24 @@ def wave_graph(dataset, findings: pd.DataFrame) -> nx.DiGraph:
 
     Edge attributes: ``reasons`` (sorted ``crd:<group>/<kind>`` and ``namespace:<ns>``),
     ``order`` (ok, race or late: the worst of its reasons, by the two apps' waves).
-    Node ``status``: failing (an error finding of its own), blocked (falls with a provider), ok.
+    Node ``status``: failing (an error finding of its own), blocked (falls with a provider),
+    not-analysed (nothing of it was read: never shown as ok), ok. Node ``analysis``: the app's
+    coverage state (analysed, partial, not-analysed) and ``analysis_reason``.
     """
     need_frame = needs(dataset)
     roots = failing_roots(findings)
     blocked = propagate_failures(need_frame, roots)
     g: nx.DiGraph = nx.DiGraph(needs=need_frame, roots=roots)
+    state = coverage(dataset).frame.set_index("app")
     for row in dataset.apps.sort_values(["wave", "app"]).itertuples(index=False):
-        status = "failing" if row.app in roots else ("blocked" if row.app in blocked else "ok")
+        analysis = str(state.at[row.app, "state"])
+        status = "failing" if row.app in roots else ("blocked" if row.app in blocked else
+                                                     "not-analysed" if analysis ==
+                                                     "not-analysed" else "ok")
         g.add_node(row.app, wave=int(row.wave), status=status, resources=int(row.resources),
                    destination_namespace=row.destination_namespace,
-                   failure=roots.get(row.app, ""))
+                   failure=roots.get(row.app, ""), analysis=analysis,
+                   analysis_reason=str(state.at[row.app, "reason"]))
     edges = dependency_edges(need_frame, dataset.apps)
     for (provider, consumer), f in edges.groupby(["provider", "consumer"], sort=True):
         order = max(f["order"], key=_ORDER_RANK.__getitem__)

@@ -23,7 +23,8 @@ from matplotlib.patches import FancyBboxPatch, Patch, Polygon, Rectangle
 from gitops_analysis.analysis.graph import wave_layers
 
 # Colour-blind-safe choices (Okabe-Ito), readable in grey too.
-STATUS_COLOURS = {"ok": "#d9ead3", "failing": "#d55e00", "blocked": "#e69f00"}
+STATUS_COLOURS = {"ok": "#d9ead3", "failing": "#d55e00", "blocked": "#e69f00",
+                  "not-analysed": "#e0e0e0"}  # grey: nothing of it was read
 ORDER_COLOURS = {"ok": "#5f5f5f", "race": "#e69f00", "late": "#d55e00"}
 HIGHLIGHT = "#0072b2"
 _ORDER_TEXT = {"ok": "needs, provider in an earlier wave", "race": "needs, same wave (race)",
