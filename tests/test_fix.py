@@ -105,3 +105,23 @@ def test_fix_cli_exit_codes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "40 shared keys given an owner" in out and "errors 36 -> 0" in out
     assert main(["fix", str(tmp_path / "nope"), "--out", str(tmp_path / "g")]) == 2
+
+
+def test_the_wave_fix_never_puts_a_parent_after_its_children(tmp_path):
+    """An app-of-apps parent (wave 0) renders its child Application c1 (wave 1); c1 needs a CRD
+    from platform (wave 5). Lowering platform to 0 orders the CRD before c1; the parent, which
+    creates c1, must stay at or before c1's wave whatever moves."""
+    crd = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+           "  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n"
+           "  names: {kind: Widget, plural: widgets}\n  versions: [{name: v1, served: true}]\n")
+    child = application("c1", wave="1")
+    apps = {"root": application("root", wave="2"), "c1": child,
+            "platform": application("platform", wave="5")}
+    rendered = {"root.yaml": child, "platform.yaml": crd,
+                "c1.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"}
+    ds = load_dataset(write_dataset(tmp_path, apps, rendered))
+    plan = plan_fix(ds, run_rules(ds))
+    waves = dict(zip(ds.apps["app"], ds.apps["wave"]))
+    waves.update(dict(zip(plan.wave_changes["app"], plan.wave_changes["new_wave"])))
+    assert waves["argocd/platform"] < waves["argocd/c1"]
+    assert waves["argocd/root"] < waves["argocd/c1"]

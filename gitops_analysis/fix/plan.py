@@ -32,6 +32,14 @@ def _namespace_for(ds, app: str, need_frame: pd.DataFrame) -> tuple[str, str]:
     return str(ns.index[0]), f"the namespace most of {app}'s resources use"
 
 
+def _parents(ds) -> list[tuple[str, str]]:
+    """(parent, child) for every Application an app renders (app-of-apps)."""
+    res = ds.resources
+    kids = res[(res["group"] == "argoproj.io") & (res["kind"].astype(str) == "Application")]
+    return sorted({(a, f"{ns}/{n}") for a, ns, n in
+                   zip(kids["app"], kids["namespace"], kids["name"])})
+
+
 def _wave_changes(ds, need_frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     waves = ds.apps.set_index("app")["wave"].astype(int).to_dict()
     g: nx.DiGraph = nx.DiGraph()
@@ -41,6 +49,10 @@ def _wave_changes(ds, need_frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
             continue
         provider = min(r.providers, key=lambda p: (waves[p], p))
         g.add_edge(provider, r.app)
+    # an app-of-apps parent creates its children: it never goes to a later wave than they do
+    for parent, child in _parents(ds):
+        if parent in waves and child in waves and parent != child:
+            g.add_edge(parent, child)
     skip = []
     for scc in nx.strongly_connected_components(g):
         if len(scc) > 1:  # providers and consumers in a cycle: no order satisfies them
