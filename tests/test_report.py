@@ -139,6 +139,12 @@ def test_notebooks_read_a_saved_analysis_without_the_dataset(tmp_path):
     bad.write_bytes(pickle.dumps({"format": "x", "context": os.system}))
     with pytest.raises(pickle.UnpicklingError, match="system is not part of an analysis"):
         nb.load_analysis(bad)
+    # nor a module reached through an allowed package, nor a function that loads a pickle
+    for name, code in (("os", b"cpandas.io.common\nos\n."),
+                       ("read_pickle", b"cpandas\nread_pickle\n(V/tmp/x\ntR.")):
+        bad.write_bytes(code)
+        with pytest.raises(pickle.UnpicklingError, match=f"{name} is not part of an analysis"):
+            nb.load_analysis(bad)
 
 
 def test_report_is_deterministic(demo_reports):

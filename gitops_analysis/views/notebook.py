@@ -116,20 +116,29 @@ def save_analysis(ctx: NotebookContext, path: Path) -> Path:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Only the classes an analysis holds: frames, arrays, graphs, this package's records."""
+    """Only what an analysis holds: classes of this package, pandas, numpy and networkx (never a
+    module, never another function than the few that rebuild frames and arrays)."""
 
-    _MODULES = ("gitops_analysis.", "pandas.", "numpy.", "networkx.", "collections",
-                "datetime", "pathlib", "copyreg", "_codecs", "builtins", "functools", "enum")
+    _PACKAGES = ("gitops_analysis", "pandas", "numpy", "networkx")
+    _FUNCTIONS = {
+        ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy.core.numeric", "_frombuffer"),
+        ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"), ("pandas", "NA"),
+        ("pandas._libs.internals", "_unpickle_block"), ("pandas.core.indexes.base", "_new_Index"),
+        ("copyreg", "_reconstructor")}
     _BUILTINS = {"dict", "list", "set", "frozenset", "tuple", "str", "int", "float", "bool",
-                 "bytes", "bytearray", "complex", "slice", "range", "object", "getattr"}
+                 "bytes", "bytearray", "complex", "slice", "range", "object"}
 
     def find_class(self, module: str, name: str) -> Any:
-        allowed = module.startswith(self._MODULES) or module in {m.rstrip(".")
-                                                                  for m in self._MODULES}
-        if not allowed or (module == "builtins" and name not in self._BUILTINS) or \
-                (module == "functools" and name != "partial"):
+        import inspect
+
+        ours = module.split(".")[0] in self._PACKAGES or module == "pathlib"
+        if (module, name) in self._FUNCTIONS or (module == "builtins" and name in self._BUILTINS):
+            return super().find_class(module, name)
+        found = super().find_class(module, name) if ours else None
+        if found is None or not inspect.isclass(found):
             raise pickle.UnpicklingError(f"{module}.{name} is not part of an analysis")
-        return super().find_class(module, name)
+        return found
 
 
 def load_analysis(path: str | Path) -> NotebookContext:
