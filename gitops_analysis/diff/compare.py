@@ -67,14 +67,14 @@ class Changes:
 
 
 def _app_rows(ds) -> dict[str, str]:
-    apps = ds.apps
-    cols = [c for c in apps.columns if c not in _APP_IGNORED]
-    rows = {str(a): repr([str(v) for v in vals])
-            for a, vals in zip(apps["app"], apps[cols].itertuples(index=False))}
-    sources = ds.sources
-    for app, group in sources.groupby("app", sort=True):
-        if str(app) in rows:
-            rows[str(app)] += repr(group.drop(columns=["app"]).astype(str).values.tolist())
+    """Each app as text: its row (but where its file sits) and its sources."""
+    cols = [c for c in ds.apps.columns if c not in _APP_IGNORED]
+    rows = {str(rec["app"]): repr([str(rec[c]) for c in cols])
+            for rec in ds.apps[cols].to_dict("records")}
+    for rec in ds.sources.to_dict("records"):
+        app = str(rec.pop("app"))
+        if app in rows:
+            rows[app] += repr(sorted((k, str(v)) for k, v in rec.items()))
     return rows
 
 

@@ -10,9 +10,12 @@ identity (:mod:`~gitops_analysis.diff.compare`). Nothing of the temporary folder
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO, cast
@@ -112,16 +115,42 @@ class _Prefixed(io.TextIOBase):
         return False
 
 
-def _side(label: str, revision: str, commit: str, rendered: Rendered, *, config: Config,
-          cluster_api: str | None, cluster_namespaces: str | None, argocd_namespace: str,
-          health_check: bool) -> Side:
-    ds = load_dataset(rendered.dataset, cluster_api=cluster_api or config.cluster_api,
-                      argocd_namespace=argocd_namespace,
-                      cluster_namespaces=cluster_namespaces or config.cluster_namespaces)
-    found = run_rules(ds, health_check_configured=health_check)
-    kept, silenced = apply_policy(found, ds, policy_from(config))
-    return Side(label, revision, commit, ds, coverage(ds), kept, silenced,
-                len(rendered.rendered), len(rendered.reused))
+@dataclass(frozen=True)
+class _Analysis:
+    """How each revision's dataset is loaded and checked (the same for both)."""
+
+    config: Config
+    cluster_api: str | None
+    cluster_namespaces: str | None
+    argocd_namespace: str
+    health_check: bool
+
+    def side(self, label: str, revision: str, commit: str, dataset: Path, rendered: int,
+             reused: int) -> Side:
+        cfg = self.config
+        ds = load_dataset(dataset, cluster_api=self.cluster_api or cfg.cluster_api,
+                          argocd_namespace=self.argocd_namespace,
+                          cluster_namespaces=self.cluster_namespaces or cfg.cluster_namespaces)
+        found = run_rules(ds, health_check_configured=self.health_check)
+        kept, silenced = apply_policy(found, ds, policy_from(cfg))
+        return Side(label, revision, commit, ds, coverage(ds), kept, silenced, rendered, reused)
+
+
+def _sides(analysis: _Analysis, jobs: list[tuple[str, str, str, Rendered]]) -> dict[str, Side]:
+    """Both revisions analysed; the first in a forked process while this one does the second
+    (the rules of one revision do not wait for the other's), one after the other where fork
+    is not there or there is one core."""
+    args = [(label, rev, commit, r.dataset, len(r.rendered), len(r.reused))
+            for label, rev, commit, r in jobs]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return {a[0]: analysis.side(*a) for a in args}
+    with ProcessPoolExecutor(max_workers=1,
+                             mp_context=multiprocessing.get_context("fork")) as pool:
+        first = pool.submit(analysis.side, *args[0])
+        second = analysis.side(*args[1])
+        return {args[0][0]: first.result(), args[1][0]: second}
 
 
 def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
@@ -183,12 +212,10 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
             done = rendered[label]
             say(f"{label}: {len(done.outputs)} apps, {len(done.rendered)} rendered" +
                 (f", {len(done.reused)} as at the head" if label == "base" else ""))
-        made = {label: _side(label, rev, commit, rendered[label], config=config,
-                             cluster_api=cluster_api, argocd_namespace=namespace,
-                             cluster_namespaces=cluster_namespaces,
-                             health_check=health_check_configured)
-                for label, rev, commit in (("base", base, base_commit),
-                                           ("head", head, head_commit))}
+        analysis = _Analysis(config, cluster_api, cluster_namespaces, namespace,
+                             health_check_configured)
+        made = _sides(analysis, [("base", base, base_commit, rendered["base"]),
+                                 ("head", head, head_commit, rendered["head"])])
     cov = made["head"].coverage
     if len(cov.frame) and (cov.frame["state"] == "not-analysed").all():
         raise NotADatasetError(
