@@ -336,13 +336,14 @@ def test_errors_are_one_line_with_what_to_do(tmp_path, repo, capsys):
     code, out, err = _run(capsys, repo, "--base", "no-such-branch", "--head", "HEAD")
     assert code == 2 and out == ""
     assert err.strip() == (f"gitops-analysis diff: {repo}: no-such-branch is not a commit of this "
-                           "repository: pass a folder of a git repository and revisions it has")
+                           "repository: pass a branch, tag or commit it has (a shallow clone in "
+                           "CI: fetch the base branch first, e.g. fetch-depth: 0)")
     plain = tmp_path / "plain"
     plain.mkdir()
     code, _, err = _run(capsys, plain, "--base", "HEAD")
     assert code == 2
-    assert err.strip() == (f"gitops-analysis diff: {plain}: not inside a git repository: pass a "
-                           "folder of a git repository and revisions it has")
+    assert err.strip() == (f"gitops-analysis diff: {plain}: not inside a git repository: pass the "
+                           "folder of a git checkout as REPO (diff compares its revisions)")
     code, _, err = _run(capsys, repo, "--base", "HEAD", "--ignore", "GA999")
     assert code == 2 and "unknown rule 'GA999' in ignore" in err
 

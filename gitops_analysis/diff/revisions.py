@@ -21,7 +21,8 @@ _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
 def git(args: list[str], cwd: str | Path, *, env: dict[str, str] | None = None,
-        what: str = "") -> bytes:
+        what: str = "", todo: str = "pass a folder of a git repository and revisions it has"
+        ) -> bytes:
     """Run git; a failure is an InputError naming the folder and git's own message."""
     try:
         proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False,
@@ -34,8 +35,7 @@ def git(args: list[str], cwd: str | Path, *, env: dict[str, str] | None = None,
                          todo="check the repository") from None
     if proc.returncode != 0:
         message = " ".join(proc.stderr.decode("utf-8", "replace").split()) or "failed"
-        raise InputError(what or f"git {args[0]}: {message}", file=str(cwd),
-                         todo="pass a folder of a git repository and revisions it has")
+        raise InputError(what or f"git {args[0]}: {message}", file=str(cwd), todo=todo)
     return proc.stdout
 
 
@@ -54,7 +54,9 @@ class Repository:
         if not rev or rev.startswith("-"):
             raise UsageError(f"revision {rev!r}", todo="pass a branch, tag or commit")
         out = git(["rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"], self.top,
-                  what=f"{rev} is not a commit of this repository")
+                  what=f"{rev} is not a commit of this repository",
+                  todo="pass a branch, tag or commit it has (a shallow clone in CI: fetch the "
+                       "base branch first, e.g. fetch-depth: 0)")
         return out.decode().strip()
 
     def materialize(self, commit: str, into: Path) -> Path:
@@ -131,7 +133,8 @@ def open_repository(folder: str | Path) -> Repository:
         raise InputError("no such folder" if not p.exists() else "not a folder", file=str(folder),
                          todo="pass the repository's folder as REPO")
     out = git(["rev-parse", "--show-toplevel", "--show-prefix"], p,
-              what="not inside a git repository")
+              what="not inside a git repository",
+              todo="pass the folder of a git checkout as REPO (diff compares its revisions)")
     lines = out.decode("utf-8", "surrogateescape").splitlines()
     top = Path(os.path.realpath(lines[0]))
     prefix = lines[1] if len(lines) > 1 else ""
