@@ -141,3 +141,39 @@ def test_two_apps_of_one_name_import_and_reconcile(tmp_path, capsys):
     assert main(["reconcile", str(out), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["summary"]["apps"]["dataset"] == 2 and doc["summary"]["apps"]["export"] == 2
+
+
+def test_a_dataset_rendered_under_another_control_namespace_still_matches(tmp_path):
+    # rendered with the default (argocd): the openshift-gitops app is openshift-gitops_web
+    root = write_dataset(tmp_path / "d", {"openshift-gitops_web": app("web", "openshift-gitops",
+                                                                      "a")},
+                         {"openshift-gitops_web.yaml": NS + "---\n" + CM})
+    (root / "render-status.json").write_text(json.dumps(
+        {"apps": {"openshift-gitops/web": {"status": "ok", "message": ""}}}))
+    for control in ("argocd", "openshift-gitops"):
+        ds = load_dataset(root, argocd_namespace=control)
+        assert ds.load_errors.empty, control
+        assert list(ds.resources["app"].unique()) == ["openshift-gitops/web"], control
+    # said to be rendered, but the file is gone: not analysed, never an empty app
+    (root / "rendered" / "openshift-gitops_web.yaml").unlink()
+    ds = load_dataset(root)
+    assert ds.apps["render_status"].tolist() == ["missing"]
+
+
+def test_children_are_written_with_the_namespace_their_parent_applies_them_in(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "apps").mkdir(parents=True)
+    (repo / "children").mkdir()
+    (repo / "web").mkdir()
+    (repo / "web" / "cm.yaml").write_text(CM)
+    (repo / "children" / "web.yaml").write_text(app("web", None, "web"))
+    (repo / "apps" / "root.yaml").write_text(app("root", "openshift-gitops", "children",
+                                                 dest_ns="openshift-gitops"))
+    out = tmp_path / "ds"
+    assert render_repository(repo, out, apps_paths=[repo / "apps"], use_cache=False,
+                             argocd_namespace="openshift-gitops").exit_code == 0
+    # the child has no namespace of its own: the parent applies it into its destination
+    ds = load_dataset(out)  # loaded with the default control namespace: still the same apps
+    assert sorted(ds.apps["app"]) == ["openshift-gitops/root", "openshift-gitops/web"]
+    assert ds.resources.loc[ds.resources["kind"] == "ConfigMap", "app"].tolist() == \
+        ["openshift-gitops/web"]

@@ -196,8 +196,14 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     status = read_render_status(root)
     apps_by_name = {r.row["app"]: r.row for r in app_records}
 
-    # rendered/<instance>.yaml belongs to the app of that instance name
-    by_instance = {r.row["instance"]: r.row["app"] for r in app_records}
+    # rendered/<instance>.yaml belongs to the app of that instance name; <namespace>_<name>
+    # is read too, so a dataset rendered under another --argocd-namespace still matches
+    names = [r.row["name"] for r in app_records]
+    by_instance = {r.row["name"]: r.row["app"] for r in app_records
+                   if names.count(r.row["name"]) == 1}  # a bare name only when unambiguous
+    by_instance.update({f"{r.row['app_namespace']}_{r.row['name']}": r.row["app"]
+                        for r in app_records})
+    by_instance.update({r.row["instance"]: r.row["app"] for r in app_records})
     files = [(by_instance.get(stem, stem), path, problem)
              for stem, path, problem in rendered_files(root)]
     known_apps = frozenset(apps_by_name)

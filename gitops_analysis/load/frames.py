@@ -28,7 +28,12 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
         # render-status.json names apps by <namespace>/<name>; older ones by instance name
         entry = status.get(name, status.get(row["instance"]))
         st: dict[str, Any] = entry if isinstance(entry, dict) else {}
-        if st.get("status") in schema.RENDER_STATUSES:
+        if st.get("status") == "ok" and name not in rendered:
+            row["render_status"] = "missing"  # said to be rendered, but nothing is there
+            row["render_message"] = (f"{row['file']}:{row['line']}: render-status.json says it "
+                                     f"rendered, but there is no rendered/{row['instance']}.yaml: "
+                                     "render the app again (gitops-analysis render)")
+        elif st.get("status") in schema.RENDER_STATUSES:
             row["render_status"] = st["status"]
             row["render_message"] = str(st.get("message", ""))
             failure = st.get("failure")

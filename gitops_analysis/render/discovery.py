@@ -283,6 +283,13 @@ def generated_inputs(doc: AppSetDoc, apps: Sequence[Any], control_namespace: str
     return out
 
 
+def _with_namespace(data: dict[str, Any], namespace: str) -> dict[str, Any]:
+    meta = mapping(data.get("metadata"))
+    if meta.get("namespace") == namespace:
+        return data
+    return {**data, "metadata": {**meta, "namespace": namespace}}
+
+
 def read_rendered_inputs(path: Path, parent: AppInput
                          ) -> tuple[int, list[AppInput], list[AppSetDoc]]:
     """The number of non-empty documents of an app's rendered output (``path``), and the
@@ -296,11 +303,15 @@ def read_rendered_inputs(path: Path, parent: AppInput
     children = []
     quiet: Warn = lambda _m: None  # noqa: E731
     for doc, name in _applications(docs, display, strict=False, warn=quiet):
-        content = _document_text(doc.data)
+        namespace = _namespace_of(doc.data, default)
+        # written with the namespace it gets when the parent applies it, so that the dataset
+        # names it as Argo CD does whatever --argocd-namespace the loader is given
+        data = _with_namespace(doc.data, namespace)
+        content = _document_text(data)
         if content is not None:
-            children.append(AppInput(name, doc.data, content,
+            children.append(AppInput(name, data, content,
                                      f"rendered by {parent.key} ({display}:{doc.line})",
-                                     parent.key, namespace=_namespace_of(doc.data, default),
+                                     parent.key, namespace=namespace,
                                      control_namespace=parent.control_namespace))
     sets = [_appset_doc(doc, name, display, default, parent.key) for doc, name in
             _applications(docs, display, strict=False, warn=quiet, kind="ApplicationSet")]
