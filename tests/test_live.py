@@ -577,8 +577,9 @@ def test_reconcile_demo_every_observation_is_explained(result):
     # 49 predictions explain something: common-services' InvalidSpecError and its 21 warnings,
     # one missing CRD kind per app and kind (profiles 3, pipelines 3, jupyter 5, katib 4,
     # kserve 4, web-apps 3), trainer's missing namespace and two webhook failures, spark's and
-    # tensorboard's missing namespace
-    assert s["matched"] == 49 and s["predictions"] == 126 and s["predicted_only"] == 77
+    # tensorboard's missing namespace. The 9 instance labels of common-services are no
+    # prediction: the demo has no argocd-cm, so Argo CD 3.x tracks by annotation
+    assert s["matched"] == 49 and s["predictions"] == 117 and s["predicted_only"] == 68
 
 
 def test_reconcile_demo_webhook_failure_is_predicted(result):
@@ -637,7 +638,9 @@ def test_reconcile_demo_matches(result):
 def test_reconcile_demo_predicted_only_reasons(result):
     po = result.predicted_only
     by = result.summary["predicted_only_by_reason"]
-    assert (by["other-side"], by["masked"], by["silent"]) == (21, 8, 22)
+    # silent: 13 warnings Argo CD shows no condition for (9 instance labels fewer than before:
+    # without argocd-cm, Argo CD 3.x tracks by annotation and they are no prediction)
+    assert (by["other-side"], by["masked"], by["silent"]) == (21, 8, 13)
     other = po[po["reason"] == "other-side"]
     assert other.groupby("app").size().to_dict() == {"argocd/spark": 9, "argocd/trainer": 12}
     assert set(other["kind"]) == CLUSTER_KINDS
@@ -667,7 +670,7 @@ def test_reconcile_demo_predicted_only_reasons(result):
 def test_reconcile_not_live_without_persisted_health(result):
     po = result.predicted_only
     assert result.summary["predicted_only_by_reason"] == {
-        "other-side": 21, "not-live": 26, "masked": 8, "silent": 22}
+        "other-side": 21, "not-live": 26, "masked": 8, "silent": 13}
     srw = srw_on_shared_namespaced(po)
     assert len(srw) == 26 and set(srw["reason"]) == {"not-live"}
     assert srw.groupby("app").size().to_dict() == {"argocd/common-services": 13, "argocd/spark": 5,
@@ -823,7 +826,7 @@ def test_reconcile_json_and_text(capsys, result):
     assert list(doc) == ["summary", "matched", "predicted_only", "observed_only"]
     assert doc == json.loads(reconcile_json(result))
     assert (len(doc["matched"]), len(doc["predicted_only"]), len(doc["observed_only"])) == \
-        (49, 77, 0)
+        (49, 68, 0)
     for key in ("matched", "predicted_only", "observed_only"):
         for row in doc[key]:
             assert "predicted_message" in row and "observed_message" in row
@@ -833,7 +836,7 @@ def test_reconcile_json_and_text(capsys, result):
     assert lines[2] == ("  observed: 94 (32 condition(s), 52 failed sync result(s), 10 failed "
                         "operation(s)): 94 explained, 0 observed only")
     assert out.index("OBSERVED ONLY (0)") < out.index("MATCHED (49)") < \
-        out.index("PREDICTED ONLY (77)")
+        out.index("PREDICTED ONLY (68)")
     assert f"    predicted: {ISE}" in lines
     assert f"    observed:  {VS_MISSING}" in lines
 

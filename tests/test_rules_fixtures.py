@@ -26,12 +26,25 @@ def test_every_rule_has_failing_and_passing_fixtures():
     assert all(v == {"fail", "pass"} for v in have.values()), have
 
 
+def case_options(folder):
+    """A case's argocd-cm.yaml (--argocd-cm) and projects.yaml (--projects), when present."""
+    from gitops_analysis.load.argocdcm import read_settings
+    from gitops_analysis.load.projects import read_projects_file
+
+    options = {}
+    if (folder / "argocd-cm.yaml").is_file():
+        options["settings"] = read_settings(folder / "argocd-cm.yaml")
+    if (folder / "projects.yaml").is_file():
+        options["projects"] = read_projects_file(folder / "projects.yaml")
+    return options
+
+
 @pytest.mark.parametrize("slug,case", CASES, ids=[f"{s}/{c}" for s, c in CASES])
 def test_fixture(slug, case):
     folder = RULES_DIR / slug / case
     ds = load_dataset(folder)
     assert ds.load_errors.empty and ds.accounting.documents == ds.accounting.resources
-    findings = run_rules(ds)
+    findings = run_rules(ds, **case_options(folder))
     mine = findings[findings["slug"] == slug]
     if case.startswith("pass"):
         assert mine.empty, mine[["app", "message"]].to_string()

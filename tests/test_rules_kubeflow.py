@@ -78,8 +78,15 @@ def test_fixed_has_no_shared_key(kubeflow_fixed_findings):
     assert not slugs & {"shared-resource", "shared-crd", "repeated-resource"}
 
 
-def test_instance_labels_match_ground_truth(kubeflow_broken_findings, ground_truth):
-    f = kubeflow_broken_findings
+def test_instance_labels_match_ground_truth(kubeflow_broken, kubeflow_broken_findings,
+                                            ground_truth):
+    from gitops_analysis import run_rules
+    from gitops_analysis.load.argocdcm import ArgoCDSettings
+
+    # Argo CD 3.x tracks by annotation: the labels matter only where argocd-cm selects labels
+    assert not (kubeflow_broken_findings["slug"] == "instance-label-collision").any()
+    f = run_rules(kubeflow_broken, settings=ArgoCDSettings(tracking_method="label"),
+                  select=["instance-label-collision"])
     got = f[(f["slug"] == "instance-label-collision") & (f["app"] == NS + "kubeflow-common-services")]
     want = ground_truth["variants"]["broken"]["preexistingInstanceLabel"][
         "kubeflow-common-services"]["count"]

@@ -1,26 +1,51 @@
-"""Read the argocd-cm ConfigMap: is the Application health check configured?
+"""Read the argocd-cm ConfigMap: the Application health check, the tracking method, resource
+exclusions and inclusions.
 
-The file, and the ``resource.customizations`` block inside it, are read by the one hardened
-reader (:mod:`gitops_analysis.load.yaml_reader`), with its limits.
+The file, and the blocks inside it (``resource.customizations``, ``resource.exclusions``,
+``resource.inclusions``), are read by the one hardened reader
+(:mod:`gitops_analysis.load.yaml_reader`), with its limits.
+
+Defaults are Argo CD 3.x's (``util/settings/settings.go``): ``application.resourceTrackingMethod``
+unset means ``annotation`` (``GetTrackingMethod``), ``application.instanceLabelKey`` unset means
+``app.kubernetes.io/instance`` (``GetAppInstanceLabelKey``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_analysis.core.errors import InputError
+from gitops_analysis.load.exclusions import DEFAULT_FILTER, ResourceFilter, filter_from_configmap
 from gitops_analysis.load.yaml_reader import parse_text, read_documents
 
 HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
+TRACKING_KEY = "application.resourceTrackingMethod"
+LABEL_KEY = "application.instanceLabelKey"
+DEFAULT_TRACKING = "annotation"
+DEFAULT_LABEL_KEY = "app.kubernetes.io/instance"
 _TODO = "pass the argocd-cm ConfigMap (kubectl get cm argocd-cm -n argocd -o yaml)"
 
 
-def health_check_configured(path: str | Path) -> bool:
-    """True when argocd-cm defines a health check for argoproj.io/Application.
+@dataclass(frozen=True)
+class ArgoCDSettings:
+    """What the rules read from argocd-cm; ``ArgoCDSettings()`` is Argo CD 3.x with the stock
+    argocd-cm."""
 
-    Either the per-kind key, or the older ``resource.customizations`` block with an
-    ``argoproj.io/Application`` entry that has ``health.lua``.
-    """
+    health_check_configured: bool = False
+    tracking_method: str = DEFAULT_TRACKING  # annotation, label or annotation+label
+    instance_label_key: str = DEFAULT_LABEL_KEY
+    resource_filter: ResourceFilter = field(default=DEFAULT_FILTER)
+    file: str = ""  # '' when no argocd-cm was given
+
+    @property
+    def label_tracking(self) -> bool:
+        """Ownership is read from the instance label (``GetAppName``: only for ``label``)."""
+        return self.tracking_method == "label"
+
+
+def read_settings(path: str | Path) -> ArgoCDSettings:
+    """argocd-cm -> its settings. The first ConfigMap of the file is argocd-cm."""
     display = str(path)
     try:
         docs, _, problem = read_documents(Path(path), display)
@@ -37,15 +62,35 @@ def health_check_configured(path: str | Path) -> bool:
             continue
         data = doc.data.get("data") or {}
         if not isinstance(data, dict):
-            continue
-        if str(data.get(HEALTH_KEY) or "").strip():
-            return True
-        block = data.get("resource.customizations")
-        if isinstance(block, str):
-            # a block that cannot be read configures nothing (its errors are not reported)
-            parsed = parse_text(block, display, doc.line).data
-            entry = parsed.get("argoproj.io/Application") if isinstance(parsed, dict) else None
-            if isinstance(entry, dict) and entry.get("health.lua"):
-                return True
-        return False
+            data = {}
+        tracking = data.get(TRACKING_KEY)
+        label_key = data.get(LABEL_KEY)
+        return ArgoCDSettings(
+            health_check_configured=_health_check(data, display, doc.line),
+            tracking_method=tracking if isinstance(tracking, str) and tracking
+            else DEFAULT_TRACKING,
+            instance_label_key=label_key if isinstance(label_key, str) and label_key
+            else DEFAULT_LABEL_KEY,
+            resource_filter=filter_from_configmap(data, display, doc.line),
+            file=display)
     raise InputError("no ConfigMap in the file", file=display, todo="pass the argocd-cm ConfigMap")
+
+
+def _health_check(data: dict, display: str, line: int) -> bool:
+    """Either the per-kind key, or the older ``resource.customizations`` block with an
+    ``argoproj.io/Application`` entry that has ``health.lua``."""
+    if str(data.get(HEALTH_KEY) or "").strip():
+        return True
+    block = data.get("resource.customizations")
+    if isinstance(block, str):
+        # a block that cannot be read configures nothing (its errors are not reported)
+        parsed = parse_text(block, display, line).data
+        entry = parsed.get("argoproj.io/Application") if isinstance(parsed, dict) else None
+        if isinstance(entry, dict) and entry.get("health.lua"):
+            return True
+    return False
+
+
+def health_check_configured(path: str | Path) -> bool:
+    """True when argocd-cm defines a health check for argoproj.io/Application."""
+    return read_settings(path).health_check_configured

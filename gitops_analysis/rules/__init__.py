@@ -4,8 +4,11 @@ from . import (  # noqa: F401  (registration)
     cascade,
     comparison,
     crds,
+    exclusions,
     namespaces,
     ownership,
+    projects,
+    sync_options,
     tracking,
     webhooks,
 )

@@ -126,7 +126,8 @@ def run_rules(dataset, *, health_check_configured: bool = False,
     argocd-cm (tracking method, resource exclusions), Argo CD's defaults when None."""
     cov = coverage(dataset)
     ctx = Context(dataset=dataset, needs=needs(dataset), coverage=cov,
-                  health_check_configured=health_check_configured,
+                  health_check_configured=health_check_configured or
+                  bool(getattr(settings, "health_check_configured", False)),
                   projects=tuple(projects), settings=settings)
     found: list[Finding] = []
     for stage in (1, 2):

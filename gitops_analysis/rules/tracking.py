@@ -9,6 +9,13 @@ from gitops_analysis.rules.registry import Rule, register
 
 
 def check_instance_label_collision(ctx) -> pd.DataFrame | None:
+    # util/argo/resource_tracking.go GetAppName: only `label` tracking reads ownership from the
+    # label, and only from app.kubernetes.io/instance unless application.instanceLabelKey says
+    # otherwise; Argo CD 3.x defaults to annotation tracking (settings.go GetTrackingMethod)
+    settings = ctx.settings
+    if settings is None or not settings.label_tracking or \
+            settings.instance_label_key != "app.kubernetes.io/instance":
+        return None
     res = ctx.dataset.resources
     labelled = res[res["instance_label"] != ""]
     apps = ctx.dataset.apps
@@ -24,8 +31,8 @@ def check_instance_label_collision(ctx) -> pd.DataFrame | None:
                     f"tracking Argo CD reads it as owned by an app named {v}, not {a}"
                     for k, n, v, a in zip(hit["kind"].astype(str), hit["name"],
                                           hit["instance_label"], hit["app"].map(own_name))],
-        "detail": "label tracking (Argo CD 2.x default) overwrites the label on sync and reports "
-                  "the object as belonging to another app until then",
+        "detail": "argocd-cm selects label tracking: Argo CD overwrites the label on sync and "
+                  "reports the object as belonging to another app until then",
         "file": hit["file"], "line": hit["line"],
     })
 
@@ -97,11 +104,15 @@ register(Rule(
     id="GA402", slug="instance-label-collision", severity="warning", argocd_condition="",
     summary="A resource already carries app.kubernetes.io/instance with another app's name",
     what="""A rendered resource whose `app.kubernetes.io/instance` label (set by its upstream chart)
-differs from the name of the app that deploys it.""",
-    why="""With label tracking (the default of Argo CD 2.x, `application.resourceTrackingMethod:
-label`) that label *is* the ownership record: Argo CD takes the object for part of an app named
-after the label, reports it wrongly, and overwrites the label on sync, which can break selectors
-that relied on it.""",
+differs from the instance name of the app that deploys it, when argocd-cm (`--argocd-cm`)
+selects label tracking (`application.resourceTrackingMethod: label`, with the default
+`application.instanceLabelKey`). Under annotation tracking, Argo CD 3.x's default
+(`util/settings/settings.go` `GetTrackingMethod`), and `annotation+label`, ownership is read
+from the `argocd.argoproj.io/tracking-id` annotation (`util/argo/resource_tracking.go`
+`GetAppName`) and the label does not matter: nothing is reported.""",
+    why="""With label tracking that label *is* the ownership record: Argo CD takes the object for
+part of an app named after the label, reports it wrongly, and overwrites the label on sync,
+which can break selectors that relied on it.""",
     example="""Istio's CRDs carry `app.kubernetes.io/instance: istio` while the app is
 `kubeflow-common-services`.""",
     remediation="""Use annotation tracking (`application.resourceTrackingMethod: annotation`, the
