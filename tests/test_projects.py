@@ -272,3 +272,39 @@ stringData: {{name: east, server: "https://east.example.org/", project: team-a,
     assert pj.clusters == {"https://east.example.org": "east"}
     f = run_rules(ds)
     assert not f["rule"].str.startswith("GA70").any(), f[["slug", "message"]]
+
+
+# -- the command line ---------------------------------------------------------------------
+def _check(capsys, *argv):
+    from gitops_analysis.cli.main import main
+
+    code = main(["check", "--no-cache", "--format", "json", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _slugs(out: str) -> list[str]:
+    import json
+
+    return sorted(f["slug"] for f in json.loads(out)["findings"])
+
+
+def test_check_reads_projects_and_argocd_cm(capsys):
+    folder = RULES / "project-missing" / "pass-projects-file"
+    code, out, _ = _check(capsys, folder)
+    assert code == 1 and _slugs(out) == ["project-missing"]
+    code, out, _ = _check(capsys, folder, "--projects", folder / "projects.yaml")
+    assert code == 0 and _slugs(out) == []
+    labels = RULES / "instance-label-collision" / "fail"
+    code, out, _ = _check(capsys, labels)
+    assert "instance-label-collision" not in _slugs(out)
+    code, out, _ = _check(capsys, labels, "--argocd-cm", labels / "argocd-cm.yaml")
+    assert "instance-label-collision" in _slugs(out)
+
+
+def test_check_refuses_a_projects_file_without_projects(capsys, tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+    code, out, err = _check(capsys, RULES / "project-missing" / "fail", "--projects", bad)
+    assert code == 2 and out == "" and "no AppProject in the file" in err
+    assert err.count("\n") == 1

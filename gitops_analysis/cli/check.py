@@ -17,7 +17,7 @@ from gitops_analysis.cli.common import (
     add_dataset,
     config_of,
     exit_for,
-    health_check,
+    rule_options,
 )
 from gitops_analysis.core.errors import NotADatasetError
 from gitops_analysis.load.applications import CONTROL_NAMESPACE
@@ -87,6 +87,7 @@ def _cache_entry(args: argparse.Namespace, color: bool, config: Config) -> str |
     namespaces = args.cluster_namespaces
     return cache.key("check", digest, root.resolve().name, args.format,
                      cache.file_digest(args.cluster_api), cache.file_digest(args.argocd_cm),
+                     cache.file_digest(args.projects),
                      cache.file_digest(namespaces) if isinstance(namespaces, str) else
                      repr(namespaces), args.argocd_namespace, config.digest(),
                      cache.file_digest(args.baseline),
@@ -131,8 +132,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from gitops_analysis.views import formats, sarif, text
 
     policy = policy_from(config)
-    findings, silenced = apply_policy(run_rules(ds, health_check_configured=health_check(args)),
-                                      ds, policy)
+    findings, silenced = apply_policy(run_rules(ds, **rule_options(args)), ds, policy)
     match = None
     if args.write_baseline:
         from gitops_analysis.diff.baseline import write_baseline

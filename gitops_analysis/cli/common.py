@@ -42,8 +42,12 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
                         help="'kubectl api-resources -o wide' output: kinds the cluster already "
                              "has")
     parser.add_argument("--argocd-cm", metavar="FILE",
-                        help="the argocd-cm ConfigMap (YAML): is the Application health check "
-                             "set?")
+                        help="the argocd-cm ConfigMap (YAML): the Application health check, "
+                             "the tracking method, resource exclusions and inclusions "
+                             "(default: Argo CD 3.x's stock argocd-cm)")
+    parser.add_argument("--projects", metavar="FILE",
+                        help="AppProjects kept outside the repository: multi-document YAML, or "
+                             "'kubectl get appprojects -n argocd -o yaml' output")
     parser.add_argument("--cluster-namespaces", metavar="FILE",
                         help="'kubectl get namespaces -o json' (or -o name) output: namespaces "
                              "the cluster already has")
@@ -93,6 +97,23 @@ def health_check(args: argparse.Namespace) -> bool:
     from gitops_analysis.load.argocdcm import health_check_configured
 
     return health_check_configured(args.argocd_cm)
+
+
+def rule_options(args: argparse.Namespace) -> dict:
+    """What ``run_rules`` reads besides the dataset: argocd-cm (``--argocd-cm``) and the
+    AppProjects that live outside the repository (``--projects``)."""
+    options: dict = {"health_check_configured": False}
+    if getattr(args, "argocd_cm", None):
+        from gitops_analysis.load.argocdcm import read_settings
+
+        settings = read_settings(args.argocd_cm)
+        options.update(settings=settings,
+                       health_check_configured=settings.health_check_configured)
+    if getattr(args, "projects", None):
+        from gitops_analysis.load.projects import read_projects_file
+
+        options["projects"] = read_projects_file(args.projects)
+    return options
 
 
 def exit_for(severities: dict, fail_on: str) -> int:

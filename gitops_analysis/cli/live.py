@@ -15,8 +15,8 @@ from gitops_analysis.cli.common import (
     COMMAND_HELP,
     add_cluster_options,
     add_dataset,
-    health_check,
     load,
+    rule_options,
 )
 from gitops_analysis.core.errors import InputError, UsageError
 
@@ -77,7 +77,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                          todo="export the Applications of the cluster that runs these apps")
     for w in live.warnings:
         sys.stderr.write(f"gitops-analysis reconcile: {w}\n")
-    findings = run_rules(ds, health_check_configured=health_check(args))
+    findings = run_rules(ds, **rule_options(args))
     result = reconcile(ds, findings, live)
     if args.format == "json":
         sys.stdout.write(reconcile_json(result))

@@ -25,8 +25,9 @@ from gitops_analysis.analysis import overlap
 from gitops_analysis.analysis.graph import blast_radius, wave_graph
 from gitops_analysis.core.errors import UsageError
 from gitops_analysis.core.findings import chain_text
-from gitops_analysis.load.argocdcm import health_check_configured
+from gitops_analysis.load.argocdcm import read_settings
 from gitops_analysis.load.dataset import Dataset, load_dataset
+from gitops_analysis.load.projects import read_projects_file
 from gitops_analysis.rules import run_rules
 from gitops_analysis.views import formats, plots
 from gitops_analysis.views.html import FigureOutput, Table
@@ -71,7 +72,8 @@ def validate_parameters(dataset: str, *, app: str = "", output_dir: str = "",
 
 
 def prepare(dataset: str, *, app: str = "", output_dir: str = "", cluster_api: str = "",
-            argocd_cm: str = "", repo: str = "", analysis: str = "") -> NotebookContext:
+            argocd_cm: str = "", repo: str = "", analysis: str = "",
+            projects: str = "") -> NotebookContext:
     """The analysis of ``dataset``; loaded from ``analysis`` (a file :func:`save_analysis`
     wrote) when that file exists, computed otherwise."""
     if isinstance(analysis, str) and analysis and Path(analysis).is_file():
@@ -84,12 +86,18 @@ def prepare(dataset: str, *, app: str = "", output_dir: str = "", cluster_api: s
         return ctx
     validate_parameters(dataset, app=app, output_dir=output_dir, cluster_api=cluster_api,
                         argocd_cm=argocd_cm, repo=repo, analysis=analysis)
+    if not isinstance(projects, str) or (projects and not Path(projects).is_file()):
+        raise UsageError("projects file not found", file=str(projects),
+                         todo="pass an existing file of AppProjects, or \"\"")
     ds = load_dataset(dataset, cluster_api=cluster_api or None)
     if app and app not in set(ds.apps["app"]):
         raise UsageError(f"no app named {app!r} in the dataset", file=dataset,
                          todo="pick one of: " + ", ".join(ds.apps["app"]))
-    configured = health_check_configured(argocd_cm) if argocd_cm else False
-    findings = run_rules(ds, health_check_configured=configured)
+    settings = read_settings(argocd_cm) if argocd_cm else None
+    findings = run_rules(ds, health_check_configured=bool(settings and
+                                                          settings.health_check_configured),
+                         settings=settings,
+                         projects=read_projects_file(projects) if projects else ())
     graph = wave_graph(ds, findings)
     chosen = app or choose_root(findings, graph)
     return NotebookContext(dataset, ds, findings, graph, chosen, _folder(output_dir), repo)
