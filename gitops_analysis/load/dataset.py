@@ -113,6 +113,9 @@ def _read_apps(root: Path, col: Collector, acc: Accounting,
                          "generates are not in the dataset: render the repository with "
                          "gitops-analysis render, which expands it and writes them to apps/")
                 continue
+            if kind == "AppProject" and isinstance(api, str) and api.startswith("argoproj.io/"):
+                acc.skipped_app_documents += 1  # read by load.projects for the project rules
+                continue
             if kind != "Application" or not isinstance(api, str) or \
                     not api.startswith("argoproj.io/"):
                 acc.skipped_app_documents += 1
