@@ -842,3 +842,26 @@ def test_two_application_sets_generating_one_application(tmp_path):
         "message": "error while wrapping using MutateFn: Object argocd/guestbook-dev is already "
                    "owned by another ApplicationSet controller team"}
     assert status["argocd/twin"].applications == []
+
+
+def test_hostile_templates_end_in_a_gap_or_an_error():
+    # nothing in the input runs away: huge templates, deep recursion, shared-map mutation
+    assert_gap = pytest.raises(OfflineGap)
+    with assert_gap:
+        go_render("x" * 1_100_000, {}, "default")
+    with pytest.raises(OfflineGap):
+        go_render('{{ define "a" }}{{ template "a" . }}{{ end }}{{ template "a" . }}', {},
+                  "default")
+    params = {"a": {"b": "c"}}
+    go_render('{{ set .a "b" "changed" }}', params, "default")
+    assert params == {"a": {"b": "c"}}  # Sprig's set cannot reach another string
+
+
+def test_matrix_size_is_bounded(monkeypatch):
+    from gitops_analysis.render.appsets import combine
+    monkeypatch.setattr(combine, "MAX_PARAM_SETS", 3)
+    data = _spec([{"matrix": {"generators": [
+        {"list": {"elements": [{"a": "1"}, {"a": "2"}]}},
+        {"list": {"elements": [{"name": "x"}, {"name": "y"}]}}]}}])
+    result = _run(data)
+    assert result.applications is None and result.gaps[0].generator == "matrix"

@@ -28,7 +28,7 @@ from gitops_analysis.core.errors import InputError, UsageError
 from gitops_analysis.load.applications import CONTROL_NAMESPACE
 from gitops_analysis.load.cache import FileDigests
 from gitops_analysis.load.clusters import load_cluster_secrets
-from gitops_analysis.render.appsets import ExpandContext, expand
+from gitops_analysis.render.appsets import ExpandContext, Expansion, Gap, expand
 from gitops_analysis.render.build import Context, execute
 from gitops_analysis.render.discovery import (
     AppInput,
@@ -142,7 +142,14 @@ class _AppSets:
     def expand(self, doc: AppSetDoc) -> list[AppInput]:
         ident = (doc.key, doc.where)
         if ident not in self.generated:
-            result = expand(doc.data, doc.file, doc.line, self.ctx)
+            try:
+                result = expand(doc.data, doc.file, doc.line, self.ctx)
+            except Exception as exc:  # never the whole render for one ApplicationSet
+                result = Expansion(doc.name, doc.namespace, doc.file, doc.line, False, None,
+                                   gaps=[Gap("", f"{doc.where}: ApplicationSet {doc.key} cannot "
+                                                 f"be expanded ({type(exc).__name__}: "
+                                                 f"{one_line(str(exc))}): please report it as a "
+                                                 "bug of gitops-analysis")])
             apps = generated_inputs(doc, result.applications or [], self.ctx.argocd_namespace,
                                     self.warn)
             cond = result.condition

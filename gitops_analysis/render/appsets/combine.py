@@ -42,6 +42,8 @@ UNSUPPORTED = {
 _WITH_VALUES = ("clusters", "git", "scmProvider", "clusterDecisionResource", "pullRequest",
                 "plugin")
 TOP, NESTED, TERMINAL = 0, 1, 2
+#: the most parameter sets a matrix may make offline (a matrix of two large Git generators)
+MAX_PARAM_SETS = 100_000
 NO_PARAMS = "child generator generated no parameters"
 
 
@@ -206,6 +208,10 @@ def matrix_params(gen: Any, info: AppSetInfo, ctx: ExpandContext, level: int) ->
         except AppSetError as exc:
             raise exc.wrap("failed to get params for second generator in the matrix "
                            "generator") from None
+        if len(out) + len(second) > MAX_PARAM_SETS:
+            raise OfflineGap(f"ApplicationSet {info.name}: its matrix makes more than "
+                             f"{MAX_PARAM_SETS:,} parameter sets (a limit of the offline "
+                             "expansion)", "matrix")
         for b in second:
             if info.go_template:
                 out.append(merge_override(merge_override({}, b), a))

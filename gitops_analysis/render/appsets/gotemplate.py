@@ -15,6 +15,7 @@ other reasons keep gotpl's wording after Go's prefix.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from typing import Any
@@ -72,15 +73,19 @@ def go_render(source: str, params: dict[str, Any], mode: str) -> str:
                           f"{_parse_reason(str(exc))}", "template") from None
     except RecursionError:
         raise OfflineGap("a template nested too deep to read") from None
+    except gotpl.TemplateError as exc:  # the sandbox's size limit
+        raise OfflineGap(f"{exc} (a limit of the offline expansion)") from None
     try:
-        return tpl.render(params)
+        # a copy: Sprig's set/unset change the map, and no change may reach another string
+        return tpl.render(copy.deepcopy(params))
     except gotpl.TemplateExecutionError as exc:
         cause = exc.__cause__
         if isinstance(cause, Unpredictable):
             raise OfflineGap(str(cause)) from None
-        if isinstance(cause, OverLimit) or isinstance(exc, gotpl.BudgetExceededError):
-            raise OfflineGap(f"{cause or exc.message} (a limit of the offline expansion)") \
-                from None
+        if isinstance(cause, OverLimit):
+            raise OfflineGap(str(cause)) from None
+        if isinstance(exc, gotpl.BudgetExceededError):
+            raise OfflineGap(f"{exc.message} (a limit of the offline expansion)") from None
         raise AppSetError(f"failed to execute go template {source}: "
                           f"{_execution_reason(source, exc, params)}", "template") from None
     except RecursionError:
