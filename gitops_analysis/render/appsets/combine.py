@@ -201,7 +201,7 @@ def matrix_params(gen: Any, info: AppSetInfo, ctx: ExpandContext, level: int) ->
     except AppSetError as exc:
         raise exc.wrap("error failed to get params for first generator in matrix generator") \
             from None
-    out = []
+    out: list[Params] = []
     for a in first:
         try:
             second = _child_params(children[1], info, ctx, child_level, a)
