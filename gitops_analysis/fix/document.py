@@ -9,9 +9,15 @@ from gitops_analysis.fix.patches import HEALTH_SNIPPET, wave_patch
 
 
 def _counts_table(before: dict, after: dict) -> list[str]:
+    """Findings by rule and severity, before and after. Counted in findings: one per app and
+    resource, so a resource that two apps deploy is two shared-resource findings."""
     keys = sorted(set(before) | set(after))
-    lines = ["| finding | before | after |", "|---|---|---|"]
-    lines += [f"| {k} | {before.get(k, 0)} | {after.get(k, 0)} |" for k in keys]
+    lines = ["Counted in findings (one per app and resource: a resource two apps deploy is two "
+             "findings):", "", "| rule | severity | findings before | findings after |",
+             "|---|---|---|---|"]
+    for k in keys:
+        rule, _, severity = k.rpartition(":")
+        lines.append(f"| {rule} | {severity} | {before.get(k, 0)} | {after.get(k, 0)} |")
     return lines
 
 
@@ -30,9 +36,12 @@ def fix_markdown(ds, plan: FixPlan, proof: Proof, *, heading: str = "#") -> str:
         return "\n".join(lines + ["Nothing to change: no shared resource, missing namespace or "
                                   "wave inversion."]) + "\n"
     lost = plan.drops.groupby("app").size()
-    lines += [f"{h2} Resource counts of the apps that change", "",
-              "| app | before | after |", "|---|---|---|"]
-    for app in changed:
+    # only the apps whose counts change: an owner that takes resources over already deploys them
+    resized = [a for a in changed if int(lost.get(a, 0))]
+    if resized:
+        lines += [f"{h2} Resource counts of the apps that change", "",
+                  "| app | before | after |", "|---|---|---|"]
+    for app in resized:
         lines.append(f"| `{app}` | {int(counts[app])} | {int(counts[app] - lost.get(app, 0))} |")
     if not plan.ownership.empty:
         lines += ["", f"{h2} Ownership of the {len(plan.ownership)} shared resources", "",

@@ -361,9 +361,12 @@ def fix_text(ctx: NotebookContext) -> str:
 
 def incident_text(ctx: NotebookContext) -> str:
     png = "wave-graph.png" if ctx.output_dir is not None else None
-    fix = fix_text(ctx) if has_incident(ctx.findings) else None
+    if has_incident(ctx.findings):
+        fix_text(ctx)  # the fix, computed once, and its files in fix/ with an output_dir
     return incident_markdown(ctx.ds, ctx.findings, ctx.graph, app=ctx.app or None,
-                             dataset_label=ctx.label, wave_graph_png=png, fix_section=fix)
+                             dataset_label=ctx.label, wave_graph_png=png, fix=ctx.fix,
+                             repo=ctx.repo or None,
+                             fix_dir="fix" if ctx.output_dir is not None else None)
 
 
 def incident_headline(ctx: NotebookContext) -> str:
