@@ -118,7 +118,7 @@ main { max-width: @MAIN@px; margin: 0 auto; }
 .jp-RenderedHTMLCommon .highlight pre, .jp-RenderedText pre {
   font-family: var(--jp-code-font-family); }
 .jp-RenderedMarkdown pre { background: #f6f6f6; border: 1px solid #e2e2e2; border-radius: 3px;
-  padding: 6px 8px; overflow-x: auto; }
+  padding: 6px 8px; margin: 0.3em 0 0.8em; overflow-x: auto; }
 .jp-RenderedImage img { max-width: 100%; height: auto; }
 p.ga-empty { font-style: italic; }
 </style>
