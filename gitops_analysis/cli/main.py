@@ -2,8 +2,8 @@
 rules|docs|diff``.
 
 Exit codes, for every command: 0 done and nothing to report at the chosen threshold; 1 done,
-with findings at ``--fail-on`` (check) or a notebook that failed (report); 2 usage or input
-error (nothing useful done).
+with findings at ``--fail-on`` (check), new ones (diff), or a notebook that failed (report);
+2 usage or input error (nothing useful done).
 
 Each subcommand lives in a module of its own with ``add_commands(subparsers, parser_class)``;
 only the module of the command being run is imported, so that every command starts fast.
