@@ -211,3 +211,23 @@ def test_inventory_uses_the_same_states(capsys, mixed):
         "argocd/web": "analysed", "argocd/cert-manager": "not-analysed",
         "argocd/chart": "not-analysed", "argocd/plugin": "not-analysed"}
     assert doc["coverage"]["analysed"] == 1
+
+
+def test_an_applicationset_not_expanded_is_named_first(capsys, tmp_path):
+    from conftest import FIXTURES
+    from gitops_analysis.render.run import render_repository
+
+    repo = FIXTURES / "appsets" / "repo"
+    out = tmp_path / "as"
+    render_repository(repo, out, apps_paths=[repo / "appsets" / "unsupported-pull-request.yaml",
+                                             repo / "appsets" / "list-elements.yaml"],
+                      use_cache=False)
+    code, text, _ = run(capsys, str(out), "--fail-on", "never")
+    lines = text.splitlines()
+    assert lines[0] == "as: 3 of 3 apps analysed; 1 ApplicationSet not expanded"
+    assert lines[1].startswith("  ApplicationSet argocd/unsupported-pull-request not expanded "
+                               "(pullRequest): ")
+    assert run(capsys, str(out), "--fail-on", "never", "--require-complete")[0] == 1
+    doc = json.loads(run(capsys, str(out), "--format", "json")[1])
+    assert [g["name"] for g in doc["coverage"]["not_expanded"]] == \
+        ["argocd/unsupported-pull-request"]

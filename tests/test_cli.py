@@ -66,7 +66,8 @@ def test_check_exit_codes_and_formats(capsys, failing):
     doc = json.loads(out)
     assert set(doc) == {"inputs", "coverage", "summary", "findings", "silenced"}
     assert doc["silenced"] == {"total": 0, "by_reason": {}, "by_rule": {}}
-    assert doc["coverage"] == {"apps": 1, "analysed": 1, "partial": [], "not_analysed": []}
+    assert doc["coverage"] == {"apps": 1, "analysed": 1, "partial": [], "not_analysed": [],
+                               "not_expanded": [], "unreachable": []}
     f = doc["findings"][0]
     assert list(f) == ["rule", "slug", "severity", "argocd_condition", "app", "cluster", "group",
                        "version", "kind", "namespace", "name", "message", "detail",

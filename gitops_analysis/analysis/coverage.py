@@ -40,10 +40,13 @@ class Coverage:
     """The coverage of a dataset: one row per app (``COVERAGE_COLUMNS``)."""
 
     frame: pd.DataFrame
+    # what render could not reach or expand, beyond the apps: ApplicationSets not (fully)
+    # expanded, Application files no root reaches ({"kind", "name", "reason", "detail"})
+    other: tuple[dict[str, str], ...] = ()
 
     @property
     def complete(self) -> bool:
-        return bool((self.frame["state"] == "analysed").all())
+        return bool((self.frame["state"] == "analysed").all()) and not self.other
 
     def gaps(self) -> pd.DataFrame:
         """Apps that are not fully analysed, partial first, then by app."""
@@ -65,6 +68,8 @@ class Coverage:
                         for r in partial.itertuples(index=False)],
             "not_analysed": [{"app": r.app, "reason": r.reason, "detail": r.detail}
                              for r in absent.itertuples(index=False)],
+            "not_expanded": [g for g in self.other if g["kind"] == "ApplicationSet"],
+            "unreachable": [g for g in self.other if g["reason"] == "unreachable"],
         }
 
     def line(self, name: str) -> str:
@@ -81,6 +86,11 @@ class Coverage:
                 by_reason[g["reason"]] = by_reason.get(g["reason"], 0) + 1
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items()))
             parts.append(f"{len(d['not_analysed'])} not ({reasons})")
+        if d["not_expanded"]:
+            n = len(d["not_expanded"])
+            parts.append(f"{n} ApplicationSet{'' if n == 1 else 's'} not expanded")
+        if d["unreachable"]:
+            parts.append(f"{len(d['unreachable'])} unreachable files not rendered")
         return head + (f"; {'; '.join(parts)}" if parts else "")
 
 
@@ -117,7 +127,9 @@ def coverage(ds) -> Coverage:
             rows.append((a.app, "analysed", "", ""))
     frame = pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
     frame["state"] = pd.Categorical(frame["state"], categories=list(STATES))
-    return Coverage(frame.sort_values("app", kind="stable").reset_index(drop=True))
+    other = tuple(g for g in getattr(ds, "render_gaps", []) if g["reason"] != "unreachable") + \
+        tuple(g for g in getattr(ds, "render_gaps", []) if g["reason"] == "unreachable")
+    return Coverage(frame.sort_values("app", kind="stable").reset_index(drop=True), other)
 
 
 # -- who could supply what a finding says is missing ------------------------------------------

@@ -29,8 +29,8 @@ from gitops_analysis.load.cluster import load_cluster_api, load_cluster_namespac
 from gitops_analysis.load.files import Collector, yaml_files
 from gitops_analysis.load.manifests import sync_wave, unreadable_wave
 from gitops_analysis.load.rendered import (
-    read_render_status,
     read_rendered,
+    render_status_doc,
     rendered_files,
     resolve_sources,
 )
@@ -77,6 +77,8 @@ class Dataset:
     live: LiveState | None = field(default=None, repr=False)  # the export kept in live/
     argocd_namespace: str = CONTROL_NAMESPACE  # Argo CD's control-plane namespace
     cluster_namespaces: frozenset[str] = frozenset()  # namespaces the cluster already has
+    # what render could not reach or expand: {"kind", "name", "reason", "detail"} each
+    render_gaps: list[dict[str, str]] = field(default_factory=list)
 
     def app(self, key: str) -> pd.Series:
         """The apps row of ``key`` (``<namespace>/<name>``, or a name only one app has)."""
@@ -170,6 +172,29 @@ def _application(data: dict, where: str, d: RawDocument,
     return rec
 
 
+def _render_gaps(doc: dict) -> list[dict[str, str]]:
+    """ApplicationSets render could not expand (fully) and Application files no root reaches:
+    whatever they would generate or deploy was not analysed."""
+    gaps = []
+    for name, s in sorted(doc.get("appsets", {}).items()):
+        if not isinstance(s, dict) or s.get("complete", True):
+            continue
+        found = [g for g in s.get("gaps") or [] if isinstance(g, dict)]
+        detail = "; ".join(str(g.get("message", "")) for g in found) or \
+            "not every Application it generates could be expanded"
+        reason = ", ".join(sorted({str(g.get("generator") or "template") for g in found}))
+        gaps.append({"kind": "ApplicationSet", "name": str(name),
+                     "reason": f"not expanded ({reason or 'see render-status.json'})",
+                     "detail": detail})
+    for u in doc.get("unreachable", []):
+        if isinstance(u, dict):
+            gaps.append({"kind": str(u.get("kind", "")), "name": str(u.get("name", "")),
+                         "reason": "unreachable",
+                         "detail": f"{u.get('file', '')}:{u.get('line', '')}: no root reaches "
+                                   "it: not rendered"})
+    return gaps
+
+
 def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = None,
                  argocd_namespace: str = CONTROL_NAMESPACE,
                  cluster_namespaces: str | Path | Iterable[str] | None = None) -> Dataset:
@@ -196,7 +221,8 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     acc = Accounting()
     col = Collector(root)
     app_records = _read_apps(root, col, acc, argocd_namespace)
-    status = read_render_status(root)
+    status_doc = render_status_doc(root)
+    status = status_doc.get("apps", {})
     apps_by_name = {r.row["app"]: r.row for r in app_records}
 
     # rendered/<instance>.yaml belongs to the app of that instance name; <namespace>_<name>
@@ -249,4 +275,5 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
                    resources=resources, crds=crd_frame, webhooks=webhook_frame,
                    load_errors=load_errors,
                    warnings=warnings, accounting=acc, root=root, cluster_scopes=cluster_scopes,
-                   live=live, cluster_namespaces=existing)
+                   live=live, cluster_namespaces=existing,
+                   render_gaps=_render_gaps(status_doc))

@@ -42,6 +42,12 @@ def rendered_files(root: Path) -> list[RenderedFile]:
 
 def read_render_status(root: Path) -> dict[str, Any]:
     """The apps of ``render-status.json`` ({} without one); an unusable file is an InputError."""
+    return render_status_doc(root).get("apps", {})
+
+
+def render_status_doc(root: Path) -> dict[str, Any]:
+    """``render-status.json`` as a whole ({} without one): ``apps``, and what render could not
+    reach or expand (``appsets``, ``unreachable``); an unusable file is an InputError."""
     path = root / RENDER_STATUS
     if not path.exists() and not path.is_symlink():
         return {}
@@ -54,9 +60,11 @@ def read_render_status(root: Path) -> dict[str, Any]:
         raise problem.input_error(_RERENDER)
     data = docs[0].data if docs else None
     apps = data.get("apps", data) if isinstance(data, dict) else None
-    if not isinstance(apps, dict):
+    if not isinstance(apps, dict) or not isinstance(data, dict):
         raise InputError("expected an object of apps", file=RENDER_STATUS, todo=_RERENDER)
-    return apps
+    appsets = data.get("appsets") if isinstance(data.get("appsets"), dict) else {}
+    unreachable = data.get("unreachable") if isinstance(data.get("unreachable"), list) else []
+    return {"apps": apps, "appsets": appsets, "unreachable": unreachable}
 
 
 def _workers(files: list[RenderedFile]) -> int:

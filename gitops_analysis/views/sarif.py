@@ -75,6 +75,9 @@ def findings_sarif(ds, findings: pd.DataFrame, rules, cov: Coverage) -> str:
               "message": {"text": f"{'partly analysed' if g.state == 'partial' else 'not analysed'}"
                                   f": {g.app} ({g.reason}): {g.detail}"}}
              for g in cov.gaps().itertuples(index=False)]
+    notes += [{"level": "warning", "descriptor": {"id": "coverage"},
+               "message": {"text": f"{g['kind']} {g['name']} {g['reason']}: {g['detail']}"}}
+              for g in cov.other if g["reason"] != "unreachable"]
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
         "runs": [{"tool": {"driver": {"name": "gitops-analysis", "version": __version__,

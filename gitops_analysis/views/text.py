@@ -93,6 +93,15 @@ def _coverage_lines(out: _Out, ds, cov: Coverage) -> None:
         out.line(f"{label}: {g.app} ({g.reason}): {g.detail}", indent=2)
     if len(gaps) > len(shown):
         out.line(f"... {len(gaps) - len(shown)} more not fully analysed (--show-all)", indent=2)
+    for g in cov.other:
+        if g["reason"] != "unreachable":
+            out.line(f"{g['kind']} {g['name']} {g['reason']}: {g['detail']}", indent=2)
+    unreachable = [g for g in cov.other if g["reason"] == "unreachable"]
+    for g in unreachable if out.s.show_all else []:
+        out.line(f"unreachable: {g['kind']} {g['name']}: {g['detail']}", indent=2)
+    if unreachable and not out.s.show_all:
+        out.line(f"{plural(len(unreachable), 'Application or ApplicationSet file')} that no "
+                 "root reaches, not rendered (--show-all lists them)", indent=2)
 
 
 def findings_text(ds, findings: pd.DataFrame, cov: Coverage, style: Style | None = None) -> str:
