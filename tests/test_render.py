@@ -26,7 +26,7 @@ from conftest import DEMO, FIXTURES
 from gitops_analysis import load_dataset
 from gitops_analysis.cli.main import main
 from gitops_analysis.core.errors import GitopsAnalysisError, InputError, UsageError
-from gitops_analysis.render.globs import glob_match
+from gitops_analysis.core.globs import glob_match
 from gitops_analysis.render.helm import NO_HELM
 from gitops_analysis.render.kustomize import kustomize_build
 from gitops_analysis.render.repositories import url_key
