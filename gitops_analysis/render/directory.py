@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from gitops_analysis.core.globs import glob_match
 from gitops_analysis.core.paths import inside, relative
 from gitops_analysis.core.version import __version__
 from gitops_analysis.render.files import SKIP_DIRS
-from gitops_analysis.core.globs import glob_match
 from gitops_analysis.render.reading import read_json_file, read_yaml
 from gitops_analysis.render.results import Built, Refused, SourcePlan, repo_server_error
 
