@@ -11,6 +11,7 @@ import pandas as pd
 from gitops_analysis.core.findings import Chain, ChainStep
 from gitops_analysis.core.kinds import ARGOCD_KINDS, BUILTIN_NAMESPACES, BUILTIN_SCOPES, CLUSTER
 from gitops_analysis.load.applications import IN_CLUSTER
+from gitops_analysis.load.exclusions import ResourceFilter, excluded_mask
 
 NEED_COLUMNS = ["app", "cluster", "wave", "need", "reason", "group", "kind", "namespace",
                 "example_name", "example_namespace", "example_version", "example_file",
@@ -30,10 +31,15 @@ def custom_kind_mask(resources: pd.DataFrame, cluster_scopes: dict | None = None
     return pd.Series(pairs.isin(list(custom)), index=resources.index)
 
 
-def _providers_frame(dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _providers_frame(dataset, res: pd.DataFrame,
+                    rf: ResourceFilter | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     apps = dataset.apps.set_index("app")
-    crd_prov = dataset.crds[["app", "cluster", "group", "kind"]].drop_duplicates()
-    res = dataset.resources
+    crds = dataset.crds
+    if not crds.empty:  # a CRD kind excluded in argocd-cm is never applied either
+        crds = crds[~excluded_mask(crds.assign(group="apiextensions.k8s.io",
+                                               kind="CustomResourceDefinition"),
+                                   dataset.apps, rf)]
+    crd_prov = crds[["app", "cluster", "group", "kind"]].drop_duplicates()
     ns_obj = res.loc[(res["kind"] == "Namespace") & (res["group"] == "") & ~res["is_hook"],
                      ["app", "cluster", "name"]].rename(columns={"name": "namespace"})
     created = dataset.apps.loc[dataset.apps["create_namespace"] &
@@ -69,15 +75,18 @@ def existing_namespaces(dataset) -> set[tuple[str, str]]:
     return out
 
 
-def needs(dataset) -> pd.DataFrame:
+def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFrame:
     """One row per (app, CRD or namespace it needs), with who provides it and how it is ordered.
 
     status: ok (provided by the app itself, the cluster, or an earlier wave), race (earliest
     provider is in the same wave), late (only later waves), missing (nobody).
-    """
+
+    Resources of kinds excluded in argocd-cm (``resource_filter``; the stock argocd-cm's list
+    when None) are left out on both sides: Argo CD never applies them (controller/state.go)."""
     res = dataset.resources
+    res = res[~excluded_mask(res, dataset.apps, resource_filter)]
     apps = dataset.apps.set_index("app")
-    crd_prov, ns_prov = _providers_frame(dataset)
+    crd_prov, ns_prov = _providers_frame(dataset, res, resource_filter)
     cluster_has = set(dataset.cluster_scopes)
     existing = existing_namespaces(dataset)
     rows = []

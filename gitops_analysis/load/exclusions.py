@@ -183,13 +183,11 @@ def excluded_mask(resources, apps, rf: ResourceFilter | None):
         return pd.Series(False, index=resources.index, dtype=bool)
     urls = {a: cluster_url(s, n) for a, s, n in
             zip(apps["app"], apps["destination_server"], apps["destination_name"])}
-    keys = resources[["app", "group", "kind"]].astype({"kind": str})
-    memo: dict[tuple[str, str, str], bool] = {}
-    out = []
-    for app, group, kind in keys.itertuples(index=False):
-        url = urls.get(app, "")
-        k = (group, kind, url)
-        if k not in memo:
-            memo[k] = rf.is_excluded(group, kind, url)
-        out.append(memo[k])
-    return pd.Series(out, index=resources.index, dtype=bool)
+    keys = pd.DataFrame({"app": resources["app"].to_numpy(),
+                         "group": resources["group"].to_numpy(),
+                         "kind": resources["kind"].astype(str).to_numpy()})
+    kinds = keys.drop_duplicates()  # decide once per app and kind
+    kinds = kinds.assign(excluded=[rf.is_excluded(g, k, urls.get(a, "")) for a, g, k in
+                                   kinds.itertuples(index=False)])
+    merged = keys.merge(kinds, on=["app", "group", "kind"], how="left", sort=False)
+    return pd.Series(merged["excluded"].to_numpy(dtype=bool), index=resources.index)

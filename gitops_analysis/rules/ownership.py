@@ -5,19 +5,31 @@ from __future__ import annotations
 import pandas as pd
 
 from gitops_analysis.core import messages
+from gitops_analysis.load.exclusions import excluded_mask
+from gitops_analysis.rules.projects import stopped_apps
 from gitops_analysis.rules.registry import Rule, register
 
 KEY = ["cluster", "group", "kind", "namespace", "name"]
 
 
 def _tracked(ctx) -> pd.DataFrame:
-    """Resources Argo CD compares: hooks are split off first (gitops-engine splitHooks)."""
+    """Resources Argo CD compares: hooks are split off first (gitops-engine splitHooks), and
+    apps whose project checks fail compare nothing (refreshAppConditions stops them)."""
     res = ctx.dataset.resources
-    return res[~res["is_hook"]].assign(kind=res["kind"].astype(str))
+    res = res[~res["is_hook"] & ~res["app"].isin(stopped_apps(ctx))]
+    return res.assign(kind=res["kind"].astype(str))
+
+
+def _applied(ctx) -> pd.DataFrame:
+    """Resources Argo CD applies and tracks: kinds excluded in argocd-cm leave the targets
+    after deduplication (controller/state.go), so they are never live in any app."""
+    res = _tracked(ctx)
+    return res[~excluded_mask(res, ctx.dataset.apps,
+                              getattr(ctx.settings, "resource_filter", None))]
 
 
 def _shared(ctx, crd: bool) -> pd.DataFrame:
-    res = _tracked(ctx)
+    res = _applied(ctx)
     is_crd = (res["kind"] == "CustomResourceDefinition") & (res["group"] == "apiextensions.k8s.io")
     res = res[is_crd if crd else ~is_crd]
     per_app = res.drop_duplicates(KEY + ["app"])

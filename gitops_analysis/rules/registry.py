@@ -125,7 +125,9 @@ def run_rules(dataset, *, health_check_configured: bool = False,
     certain errors. ``projects``: AppProjects that live outside the dataset; ``settings``:
     argocd-cm (tracking method, resource exclusions), Argo CD's defaults when None."""
     cov = coverage(dataset)
-    ctx = Context(dataset=dataset, needs=needs(dataset), coverage=cov,
+    ctx = Context(dataset=dataset,
+                  needs=needs(dataset, getattr(settings, "resource_filter", None)),
+                  coverage=cov,
                   health_check_configured=health_check_configured or
                   bool(getattr(settings, "health_check_configured", False)),
                   projects=tuple(projects), settings=settings)
