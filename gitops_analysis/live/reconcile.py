@@ -47,8 +47,16 @@ Why a prediction is predicted only (``reason``):
 - ``silent``: the finding predicts no Argo CD condition (Argo CD says nothing by design).
 - ``not-observed``: none of the above: Argo CD does not report it.
 
-The exit code (:attr:`ReconcileResult.exit_code`) is 0 when every observation is explained and
-1 otherwise. Predictions that do not show never change it.
+- ``refuted``: the export shows the opposite: the object the prediction says cannot be applied
+  is live and Healthy (or Synced, for kinds without a health check), the namespace it says is
+  missing holds live objects, or the app it says Argo CD refuses is Synced and Healthy.
+
+``OrphanedResourceWarning`` and ``ExcludedResourceWarning`` are *informational*: Argo CD raises
+them about objects it leaves alone. The exit code (:attr:`ReconcileResult.exit_code`) is 0 when
+every failing observation is explained (informational ones may stay unexplained) and 1
+otherwise. Predictions that do not show never change it. Each observation carries the revision
+it is about (the operation's sync result, else the app's ``status.sync``), so a failure is tied
+to a commit; the summary lists the apps whose sync is still in flight.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ from typing import Any
 import pandas as pd
 
 from gitops_analysis.core.messages import apply_failed, shared_resource
+from gitops_analysis.live.evidence import INFORMATIONAL, LiveEvidence, evidence, failed_attempt
 
 EXACT, SAME_CAUSE, OTHER_SIDE = "exact", "same-cause", "other-side"
 SRW = "SharedResourceWarning"
@@ -80,18 +89,21 @@ REASONS = {
     "other-app-not-in-export": "Argo CD would show this shared resource on the other app of the "
                                "pair, which is not in the export",
     "silent": "the finding predicts no Argo CD condition: Argo CD says nothing by design",
+    "refuted": "the export shows the opposite: what it says cannot be applied is live and "
+               "Healthy",
     "not-observed": "Argo CD does not report it",
 }
 REASON_ORDER = list(REASONS)
 
 MATCHED_COLUMNS = ["app", "argocd_condition", "match", "rule", "slug", "severity", "group",
                    "version", "kind", "namespace", "name", "predicted_message",
-                   "observed_message", "observed_count", "observed"]
+                   "observed_message", "observed_count", "observed", "revision"]
 PREDICTED_ONLY_COLUMNS = ["app", "argocd_condition", "reason", "rule", "slug", "severity",
                           "group", "version", "kind", "namespace", "name", "predicted_message",
                           "observed_message", "note"]
-OBSERVED_ONLY_COLUMNS = ["app", "source", "type", "known", "group", "version", "kind",
-                         "namespace", "name", "observed_message", "predicted_message", "note"]
+OBSERVED_ONLY_COLUMNS = ["app", "source", "type", "known", "informational", "group",
+                         "version", "kind", "namespace", "name", "observed_message",
+                         "predicted_message", "note", "revision"]
 
 _RETRY = re.compile(r"( \(retried \d+ times\)\.|\. Retrying attempt #\d+ at .*)$", re.S)
 
@@ -112,7 +124,9 @@ class ReconcileResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if len(self.observed_only) else 0
+        """1 when an observation that fails something is unexplained."""
+        oo = self.observed_only
+        return 1 if len(oo) and not oo["informational"].all() else 0
 
     def to_dict(self) -> dict:
         return {"summary": self.summary,
@@ -157,25 +171,32 @@ def _predictions(findings: pd.DataFrame) -> list[dict]:
 
 
 def _observations(live) -> list[dict]:
+    synced = dict(zip(live.live_apps["app"], live.live_apps["revision"]))
+    op_rev = {o["app"]: o["sync_revision"] or o["revision"]
+              for o in live.operations.to_dict(orient="records")}
     obs = []
     for c in live.conditions.to_dict(orient="records"):
         obs.append({"source": "condition", "app": c["app"], "type": c["type"],
                     "known": bool(c["known"]), "group": "", "version": "", "kind": "",
-                    "namespace": "", "name": "", "message": c["message"]})
+                    "namespace": "", "name": "", "message": c["message"],
+                    "revision": synced.get(c["app"], "")})
     for r in live.sync_results.to_dict(orient="records"):
         if r["status"] == "SyncFailed" or r["hook_phase"] in ("Failed", "Error"):
             obs.append({"source": "sync_result", "app": r["app"],
                         "type": r["status"] or r["hook_phase"], "known": True,
                         "group": r["group"], "version": r["version"], "kind": r["kind"],
-                        "namespace": r["namespace"], "name": r["name"], "message": r["message"]})
+                        "namespace": r["namespace"], "name": r["name"], "message": r["message"],
+                        "revision": op_rev.get(r["app"], "")})
     for o in live.operations.to_dict(orient="records"):
         if o["phase"] in ("Failed", "Error"):
             obs.append({"source": "operation", "app": o["app"], "type": o["phase"],
                         "known": True, "group": "", "version": "", "kind": "", "namespace": "",
-                        "name": "", "message": o["message"]})
+                        "name": "", "message": o["message"],
+                        "revision": o["sync_revision"] or o["revision"]})
     for i, o in enumerate(obs):
         o["id"] = i
         o["links"] = []
+        o["informational"] = o["source"] == "condition" and o["type"] in INFORMATIONAL
     return obs
 
 
@@ -278,6 +299,28 @@ def _pred_stage(p: dict) -> int:
     return 1 if p["message"].startswith(CRD_PREFIX) else 3
 
 
+def _refuted(p: dict, ctx: dict) -> str:
+    """Why the export contradicts a prediction that something cannot be applied, or ''."""
+    ev: LiveEvidence = ctx["evidence"]
+    app, ctype = p["app"], p["argocd_condition"]
+    if ctype not in ("SyncError", "InvalidSpecError", "UnknownError",
+                     "ExcludedResourceWarning"):
+        return ""
+    if p["kind"] == "Application" and p["group"] == "argoproj.io" and \
+            ctype in ("InvalidSpecError", "UnknownError") and \
+            app == ctx["app_of_name"].get((p["namespace"], p["name"])):
+        state = ctx["app_state"].get(app)
+        shown = ctx["condition_messages"].get((app, ctype))
+        if state == ("Synced", "Healthy") and not shown:
+            return f"{app} is Synced and Healthy, with no {ctype}"
+        return ""
+    if p["kind"] == "Namespace" and not p["group"]:
+        return ev.namespace_exists(p["name"])
+    if p["kind"]:
+        return ev.exists(app, p["group"], p["kind"], p["namespace"], p["name"])
+    return ""
+
+
 def _reason(p: dict, ctx: dict) -> tuple[str, str, str]:
     """(reason, observed message to show beside the prediction, note)."""
     app, ctype = p["app"], p["argocd_condition"]
@@ -287,21 +330,25 @@ def _reason(p: dict, ctx: dict) -> tuple[str, str, str]:
         return "app-not-in-export", "", ""
     if not ctx["has_status"][app]:
         return "no-status", "", ""
+    refuted = _refuted(p, ctx)
+    if refuted:
+        return "refuted", "", refuted
     if ctype == "SyncError":
         op = ctx["operations"].get(app)
         if op is None:
             return "no-operation", "", ""
-        if op["phase"] in ("Failed", "Error") and _op_stage(op["message"]) < _pred_stage(p):
-            return "masked", op["message"], f"the sync of {app} stopped earlier ({op['phase']})"
+        if failed_attempt(op) and _op_stage(op["message"]) < _pred_stage(p):
+            how = "retrying" if op.get("retrying") else op["phase"]
+            return "masked", op["message"], f"the sync of {app} stopped earlier ({how})"
         return "not-observed", op["message"], f"last operation: {op['phase'] or 'no phase'}"
     if ctype == SRW and "mirror" in p:
         other, msg = p["mirror"]
         if msg in ctx["condition_messages"].get((other, SRW), set()):
             return "other-side", msg, f"shown on {other}"
         key = (p["group"], p["kind"], p["namespace"], p["name"])
-        healths = [ctx["health"].get((a,) + key) for a in (app, other)]
-        if "Missing" in healths:
-            return "not-live", "", "health Missing in status.resources"
+        gone = [ctx["evidence"].missing(a, *key) for a in (app, other)]
+        if any(gone):
+            return "not-live", "", next(g for g in gone if g)
         if other not in ctx["live_apps"]:
             return "other-app-not-in-export", "", f"{other} is not in the export"
     shown = ctx["condition_messages"].get((app, ctype), set())
@@ -317,17 +364,21 @@ def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
     obs = _observations(live)
     _join(preds, obs, instance)
 
+    la = live.live_apps
     ctx: dict[str, Any] = {
-        "live_apps": set(live.live_apps["app"]),
-        "has_status": dict(zip(live.live_apps["app"], live.live_apps["has_status"])),
+        "live_apps": set(la["app"]),
+        "has_status": dict(zip(la["app"], la["has_status"])),
         "operations": {o["app"]: o for o in live.operations.to_dict(orient="records")},
         "condition_messages": {},
-        "health": {},
+        "evidence": evidence(live),
+        "app_state": {a: (s, h) for a, s, h in zip(la["app"], la["sync_status"],
+                                                     la["health_status"])},
+        "app_of_name": {(ns, n): a for a, ns, n in zip(dataset.apps["app"],
+                                                        dataset.apps["app_namespace"],
+                                                        dataset.apps["name"])},
     }
     for c in live.conditions.to_dict(orient="records"):
         ctx["condition_messages"].setdefault((c["app"], c["type"]), set()).add(c["message"])
-    for r in live.live_resources.to_dict(orient="records"):
-        ctx["health"][(r["app"], r["group"], r["kind"], r["namespace"], r["name"])] = r["health"]
 
     matched, predicted_only = [], []
     for p in preds:
@@ -341,7 +392,8 @@ def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
             matched.append({**base, "match": match, "predicted_message": p["message"],
                             "observed_message": first["message"],
                             "observed_count": len(p["links"]),
-                            "observed": [_obs_ref(o, m) for o, m in p["links"]]})
+                            "observed": [_obs_ref(o, m) for o, m in p["links"]],
+                            "revision": first["revision"]})
         else:
             reason, observed, note = _reason(p, ctx)
             predicted_only.append({**base, "reason": reason, "predicted_message": p["message"],
@@ -357,12 +409,15 @@ def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
                     else f"no prediction of {o['type']} with this message")
             if not o["known"]:
                 note = f"condition type {o['type']!r} is not one Argo CD defines"
+            elif o["informational"]:
+                note += " (informational: it fails nothing)"
         elif o["source"] == "sync_result":
             note = "no prediction for this resource and message"
         else:
             note = "no prediction explains this operation message"
-        observed_only.append({k: o[k] for k in ("app", "source", "type", "known", "group",
-                                                "version", "kind", "namespace", "name")}
+        observed_only.append({k: o[k] for k in ("app", "source", "type", "known",
+                                                "informational", "group", "version", "kind",
+                                                "namespace", "name", "revision")}
                              | {"observed_message": o["message"], "predicted_message": "",
                                 "note": note})
 
@@ -377,14 +432,12 @@ def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
     oo_df = pd.DataFrame(observed_only, columns=OBSERVED_ONLY_COLUMNS).sort_values(
         ["app", "source", "type", "kind", "namespace", "name", "observed_message"],
         kind="stable").reset_index(drop=True)
-    obs_df = pd.DataFrame([{k: o[k] for k in ("app", "source", "type", "known", "group",
-                                              "version", "kind", "namespace", "name",
-                                              "message")}
+    obs_cols = ["app", "source", "type", "known", "informational", "group", "version", "kind",
+                "namespace", "name", "message", "revision"]
+    obs_df = pd.DataFrame([{k: o[k] for k in obs_cols}
                            | {"explained": bool(o["links"]),
                               "matched_by": tuple(sorted({p["rule"] for p, _ in o["links"]}))}
-                           for o in obs],
-                          columns=["app", "source", "type", "known", "group", "version", "kind",
-                                   "namespace", "name", "message", "explained", "matched_by"])
+                           for o in obs], columns=obs_cols + ["explained", "matched_by"])
 
     dataset_apps = set(dataset.apps["app"])
     by_source = {s: sum(o["source"] == s for o in obs)
@@ -407,7 +460,12 @@ def reconcile(dataset, findings: pd.DataFrame, live) -> ReconcileResult:
         "observed_by_source": by_source,
         "observed_explained": sum(bool(o["links"]) for o in obs),
         "observed_only": len(oo_df),
-        "exit_code": 1 if len(oo_df) else 0,
+        "observed_only_informational": int(oo_df["informational"].sum()),
+        "refuted": int((po_df["reason"] == "refuted").sum()),
+        "in_flight": sorted(set(la.loc[la["operation_in_flight"], "app"]) |
+                            {o["app"] for o in ctx["operations"].values()
+                             if o["phase"] in ("Running", "Terminating")}),
+        "exit_code": 1 if len(oo_df) and not oo_df["informational"].all() else 0,
     }
     return ReconcileResult(summary=summary, matched=matched_df, predicted_only=po_df,
                            observed_only=oo_df, observations=obs_df)

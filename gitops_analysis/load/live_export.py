@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,10 @@ ARGOCD_CONDITION_TYPES = (
     "SharedResourceWarning", "RepeatedResourceWarning", "ExcludedResourceWarning",
     "OrphanedResourceWarning",
 )
+
+# controller/appcontroller.go, between two attempts of a failed sync: the failed attempt's
+# message, then ". Retrying attempt #<n> at <time.Kitchen>."
+RETRYING = re.compile(r"\. Retrying attempt #\d+ at [^.]*\.$")
 
 TODO_EXPORT = ("export it again, unedited: kubectl get applications.argoproj.io -A -o json > "
                "FILE (or argocd app list -o json)")
@@ -267,10 +272,23 @@ def _status_rows(item: dict, app: str, line: int, display: str, out: dict[str, l
     sync = f.mapping(status, "sync", "status")
     health = f.mapping(status, "health", "status")
     revisions = f.strings(sync, "revisions", "status.sync")
+    summary = f.mapping(status, "summary", "status")
+    requested = f.mapping(item, "operation", "")
+    req_sync = f.mapping(requested, "sync", "operation")
     row = {"app": app, "has_status": bool(status),
            "sync_status": f.string(sync, "status", "status.sync"),
            "health_status": f.string(health, "status", "status.health"),
            "revision": f.string(sync, "revision", "status.sync") or ",".join(revisions),
+           "health_message": f.string(health, "message", "status.health"),
+           "reconciled_at": f.string(status, "reconciledAt", "status"),
+           "source_type": f.string(status, "sourceType", "status") or
+           ",".join(f.strings(status, "sourceTypes", "status")),
+           "resource_health_source": f.string(status, "resourceHealthSource", "status"),
+           "images": ",".join(f.strings(summary, "images", "status.summary")),
+           "external_urls": ",".join(f.strings(summary, "externalURLs", "status.summary")),
+           "operation_in_flight": "operation" in item and item["operation"] is not None,
+           "operation_revision": _revision(f, req_sync, "operation.sync"),
+           "history": len(f.items(status, "history", "status")),
            "file": display, "line": line}
     if not status:
         warnings.append(f"{display}:{line}: Application {app} has no status (Argo CD has not "
@@ -296,14 +314,28 @@ def _status_rows(item: dict, app: str, line: int, display: str, out: dict[str, l
         out["conditions"].append({
             "app": app, "type": ctype, "message": f.string(c, "message", p),
             "last_transition_time": f.string(c, "lastTransitionTime", p), "known": known})
+    for i, h in enumerate(f.items(status, "history", "status")):
+        p = f"status.history[{i}]"
+        out["history"].append({
+            "app": app, "id": f.integer(h, "id", p), "revision": _revision(f, h, p),
+            "deployed_at": f.string(h, "deployedAt", p),
+            "deploy_started_at": f.string(h, "deployStartedAt", p),
+            "initiated_by": _initiator(f, h, p)})
     op = f.mapping(status, "operationState", "status")
     if op:
         p = "status.operationState"
-        out["operations"].append({
-            "app": app, "phase": f.string(op, "phase", p), "message": f.string(op, "message", p),
-            "started": f.string(op, "startedAt", p), "finished": f.string(op, "finishedAt", p),
-            "retry_count": f.integer(op, "retryCount", p)})
+        operation = f.mapping(op, "operation", p)
         result = f.mapping(op, "syncResult", p)
+        phase, message = f.string(op, "phase", p), f.string(op, "message", p)
+        out["operations"].append({
+            "app": app, "phase": phase, "message": message,
+            "started": f.string(op, "startedAt", p), "finished": f.string(op, "finishedAt", p),
+            "retry_count": f.integer(op, "retryCount", p),
+            "revision": _revision(f, f.mapping(operation, "sync", p + ".operation"),
+                                  p + ".operation.sync"),
+            "sync_revision": _revision(f, result, p + ".syncResult"),
+            "initiated_by": _initiator(f, operation, p + ".operation"),
+            "retrying": phase == "Running" and RETRYING.search(message) is not None})
         for i, r in enumerate(f.items(result, "resources", p + ".syncResult")):
             q = f"{p}.syncResult.resources[{i}]"
             out["sync_results"].append({
@@ -316,6 +348,18 @@ def _status_rows(item: dict, app: str, line: int, display: str, out: dict[str, l
     return row
 
 
+def _revision(f: _Fields, obj: dict, path: str) -> str:
+    """``revision``, else a multi-source object's ``revisions`` joined by ','."""
+    return f.string(obj, "revision", path) or ",".join(f.strings(obj, "revisions", path))
+
+
+def _initiator(f: _Fields, obj: dict, path: str) -> str:
+    """``initiatedBy``: the username, or 'automated' (OperationInitiator)."""
+    who = f.mapping(obj, "initiatedBy", path)
+    return f.string(who, "username", path + ".initiatedBy") or \
+        ("automated" if f.boolean(who, "automated", path + ".initiatedBy") else "")
+
+
 def load_live(path: str | Path, display: str | None = None) -> LiveState:
     """Read an Argo CD export (see the module doc) into a :class:`LiveState`."""
     path = Path(path)
@@ -324,7 +368,7 @@ def load_live(path: str | Path, display: str | None = None) -> LiveState:
         raise InputError("no such file", file=display, todo=TODO_EXPORT)
     warnings: list[str] = []
     objects = _read_export(path, display, warnings)
-    keys = ("live_resources", "conditions", "operations", "sync_results")
+    keys = ("live_resources", "conditions", "operations", "sync_results", "history")
     records: dict[str, tuple[AppRecord, dict, dict[str, Any], dict[str, list[dict]]]] = {}
     for index, line, item in objects:
         rec, raw = _application(item, index, line, display)
@@ -370,6 +414,7 @@ def load_live(path: str | Path, display: str | None = None) -> LiveState:
         operations=conform_live(frames["operations"], "operations"),
         # sync results keep the export's order within an app: it is the order Argo CD ran them
         sync_results=conform_live(frames["sync_results"], "sync_results"),
+        history=conform_live(frames["history"], "history"),
         warnings=warnings, applications={n: records[n][1] for n in names})
 
 

@@ -24,6 +24,21 @@ LIVE_FRAMES: dict[str, tuple[Column, ...]] = {
                                      "Missing, Degraded, Unknown ('' without)"),
         Column("revision", STR, "status.sync.revision, or the status.sync.revisions of a "
                                 "multi-source app joined by ','"),
+        Column("health_message", STR, "status.health.message (Argo CD >= 3.6 names the resources "
+                                      "that make the app unhealthy)"),
+        Column("reconciled_at", STR, "status.reconciledAt: when the controller last compared"),
+        Column("source_type", STR, "status.sourceType (Helm, Kustomize, Directory, Plugin), or "
+                                   "the status.sourceTypes of a multi-source app joined by ','"),
+        Column("resource_health_source", STR, "status.resourceHealthSource: 'appTree' when "
+                                              "resource health is kept in the resource tree "
+                                              "(Argo CD 3.x default), '' when inline"),
+        Column("images", STR, "status.summary.images joined by ','"),
+        Column("external_urls", STR, "status.summary.externalURLs joined by ','"),
+        Column("operation_in_flight", BOOL, "the Application's top-level operation is set: a "
+                                            "sync is requested or running"),
+        Column("operation_revision", STR, "that operation's sync revision (or revisions joined "
+                                          "by ',')"),
+        Column("history", INT, "entries of status.history (deployments)"),
         Column("file", STR, "the export file"),
         Column("line", INT, "line of the Application in the export"),
     ),
@@ -61,6 +76,22 @@ LIVE_FRAMES: dict[str, tuple[Column, ...]] = {
         Column("started", STR, "operationState.startedAt"),
         Column("finished", STR, "operationState.finishedAt ('' while running)"),
         Column("retry_count", INT, "operationState.retryCount (0 when omitted)"),
+        Column("revision", STR, "operationState.operation.sync.revision (or revisions joined by "
+                                "','): what the operation was asked to sync"),
+        Column("sync_revision", STR, "operationState.syncResult.revision (or revisions joined "
+                                     "by ','): the commit the result is about"),
+        Column("initiated_by", STR, "operation.initiatedBy: the username, or 'automated'"),
+        Column("retrying", BOOL, "phase Running after a failed attempt, waiting to retry "
+                                 "('. Retrying attempt #N at <time>.', "
+                                 "controller/appcontroller.go)"),
+    ),
+    "history": (
+        Column("app", STR, "Application"),
+        Column("id", INT, "status.history[].id"),
+        Column("revision", STR, "revision (or revisions joined by ',')"),
+        Column("deployed_at", STR, "deployedAt"),
+        Column("deploy_started_at", STR, "deployStartedAt ('' when absent)"),
+        Column("initiated_by", STR, "initiatedBy: the username, or 'automated' ('' when absent)"),
     ),
     "sync_results": (
         Column("app", STR, "Application"),
@@ -108,6 +139,7 @@ class LiveState:
     conditions: pd.DataFrame
     operations: pd.DataFrame
     sync_results: pd.DataFrame
+    history: pd.DataFrame = field(default_factory=lambda: conform_live([], "history"))
     warnings: list[str] = field(default_factory=list)
     applications: dict[str, dict] = field(default_factory=dict, repr=False)
 

@@ -38,15 +38,21 @@ def reconcile_text(result: ReconcileResult) -> str:
     mm = s["matched_by_match"]
     out.append(f"  predicted: {s['predictions']} finding(s): {s['matched']} matched "
                f"({mm['exact']} exact, {mm['same-cause']} same cause, {mm['other-side']} other "
-               f"side), {s['predicted_only']} predicted only")
+               f"side), {s['predicted_only']} predicted only ({s['refuted']} refuted by the "
+               "export)")
+    if s["in_flight"]:
+        out.append(f"  sync in flight: {', '.join(s['in_flight'])}")
     out.append("")
-    out.append(f"OBSERVED ONLY ({len(result.observed_only)}): Argo CD reports it, no prediction "
-               "explains it")
+    informational = s["observed_only_informational"]
+    out.append(f"OBSERVED ONLY ({len(result.observed_only)}, {informational} informational): "
+               "Argo CD reports it, no prediction explains it")
     for r in result.observed_only.to_dict(orient="records"):
         what = r["type"] if r["source"] == "condition" else \
             f"{r['source'].replace('_', ' ')} {r['type']}"
         out.append(f"  {r['app']}  {what}  {_res(r)}  ({r['note']})")
         out.append(f"    observed:  {r['observed_message']}")
+        if r["revision"]:
+            out.append(f"    revision:  {r['revision']}")
         out.append("    predicted: -")
     out.append("")
     out.append(f"MATCHED ({len(result.matched)})")
