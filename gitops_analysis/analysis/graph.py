@@ -23,13 +23,19 @@ def wave_graph(dataset, findings: pd.DataFrame) -> nx.DiGraph:
     ``order`` (ok, race or late: the worst of its reasons, by the two apps' waves).
     Node ``status``: failing (an error finding of its own), blocked (falls with a provider),
     not-analysed (nothing of it was read: never shown as ok), ok. Node ``analysis``: the app's
-    coverage state (analysed, partial, not-analysed) and ``analysis_reason``.
+    coverage state (analysed, partial, not-analysed) and ``analysis_reason``. ``replace`` and
+    ``server_side_apply``: the app syncs with Replace=true / ServerSideApply=true;
+    ``replaced_resources``: its resources annotated Replace=true (replaced, not applied).
     """
     need_frame = needs(dataset)
     roots = failing_roots(findings)
     blocked = propagate_failures(need_frame, roots)
     g: nx.DiGraph = nx.DiGraph(needs=need_frame, roots=roots)
     state = coverage(dataset).frame.set_index("app")
+    res = dataset.resources
+    replaced = res[res["sync_options"].map(
+        lambda text: "Replace=true" in [o.strip() for o in text.split(",")])] \
+        .groupby("app").size().to_dict()
     for row in dataset.apps.sort_values(["wave", "app"]).itertuples(index=False):
         analysis = str(state.at[row.app, "state"])
         status = "failing" if row.app in roots else ("blocked" if row.app in blocked else
@@ -38,7 +44,11 @@ def wave_graph(dataset, findings: pd.DataFrame) -> nx.DiGraph:
         g.add_node(row.app, wave=int(row.wave), status=status, resources=int(row.resources),
                    destination_namespace=row.destination_namespace,
                    failure=roots.get(row.app, ""), analysis=analysis,
-                   analysis_reason=str(state.at[row.app, "reason"]))
+                   analysis_reason=str(state.at[row.app, "reason"]),
+                   # how its sync writes objects (gitops-engine sync_context.go)
+                   replace="Replace=true" in row.sync_options,
+                   server_side_apply="ServerSideApply=true" in row.sync_options,
+                   replaced_resources=int(replaced.get(row.app, 0)))
     edges = dependency_edges(need_frame, dataset.apps)
     for (provider, consumer), f in edges.groupby(["provider", "consumer"], sort=True):
         order = max(f["order"], key=_ORDER_RANK.__getitem__)
