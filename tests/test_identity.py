@@ -32,10 +32,19 @@ CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: w
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n"
 
 
+PROJECT = ("apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: team\n"
+           "  namespace: argocd\nspec:\n  sourceNamespaces: [team-a]\n  sourceRepos: ['*']\n"
+           "  destinations: [{server: '*', namespace: '*'}]\n"
+           "  clusterResourceWhitelist: [{group: '*', kind: '*'}]\n")
+
+
 def test_two_apps_of_one_name_in_two_namespaces_both_load(tmp_path):
+    # an app outside argocd needs a project that lists its namespace in sourceNamespaces
     root = write_dataset(tmp_path / "d", {"web": app("web", "argocd", "a"),
-                                          "team-a_web": app("web", "team-a", "b")},
-                         {"web.yaml": NS + "---\n" + CM, "team-a_web.yaml": CM})
+                                          "team-a_web": app("web", "team-a", "b",
+                                                            project="team")},
+                         {"web.yaml": NS + "---\n" + CM + "---\n" + PROJECT,
+                          "team-a_web.yaml": CM})
     ds = load_dataset(root)
     assert list(ds.apps["app"]) == ["argocd/web", "team-a/web"]
     assert list(ds.apps["instance"]) == ["web", "team-a_web"]
@@ -177,3 +186,18 @@ def test_children_are_written_with_the_namespace_their_parent_applies_them_in(tm
     assert sorted(ds.apps["app"]) == ["openshift-gitops/root", "openshift-gitops/web"]
     assert ds.resources.loc[ds.resources["kind"] == "ConfigMap", "app"].tolist() == \
         ["openshift-gitops/web"]
+
+
+def test_findings_that_rest_on_a_doubtful_control_namespace_are_unproven(tmp_path):
+    """Every Application lives in openshift-gitops and none in argocd, the namespace assumed
+    for Argo CD: that an app there may not use its project rests on the guess."""
+    root = write_dataset(tmp_path / "d", {"a": app("a", "openshift-gitops", "a")},
+                         {"openshift-gitops_a.yaml": NS + "---\n" + CM})
+    f = run_rules(load_dataset(root))
+    guessed = f[f["slug"] == "app-namespace-not-permitted"]
+    assert len(guessed) == 1
+    assert (guessed["severity"].iloc[0], guessed["confidence"].iloc[0]) == \
+        ("warning", "unproven")
+    assert "pass --argocd-namespace openshift-gitops" in guessed["detail"].iloc[0]
+    f = run_rules(load_dataset(root, argocd_namespace="openshift-gitops"))
+    assert not (f["slug"] == "app-namespace-not-permitted").any()

@@ -41,8 +41,29 @@ def _candidates(f: Finding, ds, cov: Coverage) -> list[str]:
     return []
 
 
+# findings that hold only if Argo CD runs in the namespace assumed for it (it reads
+# AppProjects there, and admits Applications of other namespaces only when told)
+_CONTROL_NAMESPACE_NEEDS = frozenset({"app-namespace-not-permitted", "project-missing"})
+
+
+def _control_namespace_in_doubt(ds) -> bool:
+    """No Application lives in the namespace taken as Argo CD's: the guess (``argocd``, or
+    --argocd-namespace) is likely wrong, e.g. OpenShift GitOps runs in openshift-gitops."""
+    ctl = getattr(ds, "argocd_namespace", "")
+    return bool(len(ds.apps)) and not (ds.apps["app_namespace"] == ctl).any()
+
+
 def weigh(found: list[Finding], ds, cov: Coverage) -> list[Finding]:
-    """``found`` with every finding whose cause an unanalysed app could supply made unproven."""
+    """``found`` with every finding whose cause an unanalysed app could supply made unproven,
+    and every finding that rests on a doubtful control-plane namespace."""
+    if _control_namespace_in_doubt(ds):
+        ns = sorted(set(ds.apps["app_namespace"]))
+        hint = (f"no Application lives in {ds.argocd_namespace}, the namespace taken as Argo "
+                f"CD's; if Argo CD runs in {ns[0]}, pass --argocd-namespace {ns[0]}")
+        found = [replace(f, confidence="unproven", detail="; ".join(x for x in (f.detail, hint)
+                                                                   if x),
+                         severity="warning" if f.severity == "error" else f.severity)
+                 if f.slug in _CONTROL_NAMESPACE_NEEDS else f for f in found]
     if cov.complete:
         return found
     out = []
