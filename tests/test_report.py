@@ -174,10 +174,11 @@ def test_demo_incident_tells_the_story(demo_reports):
                       ["`argocd/spark`", "5", "16", "2", "0"]]
     assert "keeps the 114 of its 154 resources" in text
     # the generated kustomization, rendered for real from inside the notebook
-    assert ("Real render of the new `argocd/common-services` kustomization: ok: renders 114 "
-            "resources, exactly what argocd/common-services keeps.") in text
+    assert "- Rendered for real with kustomize: 114 resources, exactly the ones it keeps." in text
     assert "# - ../../applications/trainer   (dropped: owned by argocd/trainer)" in text
-    assert "gitops-analysis check data/demo/broken --fail-on error" in text
+    # the validation checks the fixed render, made from the dataset and the repository given
+    assert "DATASET=data/demo/broken " in text and "REPO=data/demo/repo " in text
+    assert 'gitops-analysis check "$WORK/fixed"' in text
     assert "argocd app get argocd/common-services" in text
     assert " argocd/web-apps argocd/spark; do argocd app get" in text and "kubectl get crd " in text
     assert "/work/" not in text and str(ROOT) not in text
@@ -194,7 +195,7 @@ def test_kubeflow_incident(kubeflow_root, ground_truth, tmp_path):
     assert broken.returncode == 0, broken.stderr
     text = (tmp_path / "b" / "incident.md").read_text()
     assert text.startswith("# Incident analysis: argocd/kubeflow-common-services")
-    needs = text.split("### What the other apps need from `argocd/kubeflow-common-services`")[1]
+    needs = text.split("### 3. What the other apps need from `argocd/kubeflow-common-services`")[1]
     web = next(line for line in needs.splitlines() if line.startswith("| `argocd/kubeflow-web-apps` |"))
     for kind in ("networking.istio.io/DestinationRule", "networking.istio.io/VirtualService",
                  "security.istio.io/AuthorizationPolicy"):

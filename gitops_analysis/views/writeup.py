@@ -17,7 +17,7 @@ import pandas as pd
 from gitops_analysis.views import writeup_sections as sections
 from gitops_analysis.views import writeup_steps as steps
 from gitops_analysis.views.writeup_model import build_model, choose_root, has_incident
-from gitops_analysis.views.writeup_sections import n_of
+from gitops_analysis.views.writeup_sections import inline, n_of
 
 __all__ = ["choose_root", "has_incident", "incident_markdown"]
 
@@ -84,7 +84,7 @@ def _no_incident(ds, findings: pd.DataFrame, label: str) -> str:
                   "that was not analysed:", ""]
         for r in possible.head(20).itertuples(index=False):
             who = ", ".join(f"`{a}`" for a in r.could_come_from[:3]) or "an app not analysed"
-            lines.append(f"- `{r.app}`, unless {who} supplies it: {r.message}")
+            lines.append(f"- `{r.app}`, unless {who} supplies it: {inline(r.message)}")
     warnings = findings[(findings["severity"] == "warning") &
                         (findings["confidence"] != "unproven")]
     if not warnings.empty:
@@ -92,5 +92,5 @@ def _no_incident(ds, findings: pd.DataFrame, label: str) -> str:
         for slug, f in warnings.groupby("slug", sort=True):
             rule = rules.get(str(slug))
             what = rule.summary if rule else str(slug)
-            lines.append(f"- {what} ({len(f)}): {f['message'].iloc[0]}")
+            lines.append(f"- {what} ({len(f)}), for example: {inline(f['message'].iloc[0])}")
     return "\n".join(lines) + "\n"

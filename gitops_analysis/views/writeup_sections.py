@@ -22,6 +22,22 @@ def listing(items, quote: bool = True) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def some(items: list, limit: int) -> str:
+    """``a``, ``b`` and 9 more."""
+    if len(items) <= limit:
+        return listing(items)
+    return ", ".join(f"`{i}`" for i in items[:limit]) + f" and {len(items) - limit} more"
+
+
+def inline(text: str) -> str:
+    """``text`` as inline code (a message is quoted, never rendered: its URLs stay text)."""
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
 def code(text: str, lang: str = "") -> list[str]:
     return [f"```{lang}", text.rstrip("\n"), "```"]
 
@@ -189,10 +205,9 @@ def summary(m: Model) -> list[str]:
         whose = f"Its source {src} also holds" if why else f"`{root}`'s source {src} holds"
         why.append(f"{whose} the components of "
                    f"{n_of(len(sh.partners), 'other app')} "
-                   f"({listing(p.app for p in sh.partners[:4])}"
-                   f"{', ...' if len(sh.partners) > 4 else ''}), so "
+                   f"({some([p.app for p in sh.partners], 4)}), so "
                    f"{n_of(sh.keys, 'resource')} {'is' if sh.keys == 1 else 'are'} deployed "
-                   "by two apps that overwrite each other on every sync.")
+                   "by it and by another app, which overwrite each other on every sync.")
         if sh.differences:
             d = sh.differences[0]
             why.append(f"{n_of(len(sh.differences), 'of them differs', 'of them differ')} "
@@ -227,7 +242,8 @@ def coverage(m: Model) -> list[str]:
         for p in m.possible[:20]:
             where = listing(p.could_come_from[:3]) or "an app that was not analysed"
             cond = f" (`{p.condition}`)" if p.condition else ""
-            lines.append(f"- `{p.app}` may fail{cond}, unless {where} supplies it: {p.message}")
+            lines.append(f"- `{p.app}` may fail{cond}, unless {where} supplies it: "
+                         f"{inline(p.message)}")
         if len(m.possible) > 20:
             lines.append(f"- and {len(m.possible) - 20} more (`gitops-analysis check` lists "
                          "them all)")

@@ -8,7 +8,7 @@ import shlex
 
 from gitops_analysis.fix.patches import HEALTH_SNIPPET
 from gitops_analysis.views.writeup_model import Model
-from gitops_analysis.views.writeup_sections import code, listing, n_of, table
+from gitops_analysis.views.writeup_sections import code, inline, listing, n_of, table
 
 _TIMEOUT = 600
 
@@ -204,7 +204,7 @@ def validation(m: Model) -> list[str]:
     lines.append(f"Applied to the analysis, the fix leaves {n_of(f.errors_after, 'error')} "
                  f"({f.errors_before} before) {shared}".rstrip() + ".")
     if f.remaining:
-        lines += ["", "What remains:", ""] + [f"- `{a or '(dataset)'}`: {msg}"
+        lines += ["", "What remains:", ""] + [f"- `{a or '(dataset)'}`: {inline(msg)}"
                                               for a, msg in f.remaining[:10]]
     lines += ["", "Check it on a real render of the fixed repository:", ""]
     cmds = _prepare(m)
@@ -376,7 +376,7 @@ def troubleshooting(m: Model) -> list[str]:
 
 def files(m: Model) -> list[str]:
     f, s, root = m.fix, m.setup, m.root
-    where = s.repo_url or "the repository"
+    where = f"`{s.repo_url}`" if s.repo_url else "the repository"
     lines = ["## Files to change", ""]
     if f.narrows:
         made = f"written as {_fix_file(m, f'kustomization/{s.instance}/kustomization.yaml')}" \
