@@ -169,13 +169,17 @@ def test_demo_incident_tells_the_story(demo_reports):
     assert "Namespace for default-install-config-4ct9bg6t8b /v1, Kind=ConfigMap is missing." in text
     assert "argocd/web-apps <- {AuthorizationPolicy CRD, DestinationRule CRD, VirtualService CRD, " \
            "namespace kubeflow} <- argocd/common-services: InvalidSpecError" in text
-    shared = table(text, "| shared with | wave | shared keys | of them CRDs | renders differ |")
+    shared = table(text, "| shared with | wave | shared resources | of them CRDs | renders differ |")
     assert shared == [["`argocd/trainer`", "3", "24", "4", "1"],
                       ["`argocd/spark`", "5", "16", "2", "0"]]
     assert "keeps the 114 of its 154 resources" in text
     # the generated kustomization, rendered for real from inside the notebook
     assert "- Rendered for real with kustomize: 114 resources, exactly the ones it keeps." in text
     assert "# - ../../applications/trainer   (dropped: owned by argocd/trainer)" in text
+    # read from the rendered files by report, before the notebooks (they never see the dataset)
+    assert ("`spec.template.spec.containers[manager].image` is "
+            "`ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.0.0` in "
+            "`argocd/common-services`") in text
     # the validation checks the fixed render, made from the dataset and the repository given
     assert "DATASET=data/demo/broken " in text and "REPO=data/demo/repo " in text
     assert 'gitops-analysis check "$WORK/fixed"' in text
@@ -202,7 +206,7 @@ def test_kubeflow_incident(kubeflow_root, ground_truth, tmp_path):
         assert kind in web
     # each count in the row of its app, and as the team's ground truth counts it
     pairs = ground_truth["summary"]["broken"]["sharedResourcesByAppPair"]
-    shared = {r[0]: r for r in table(text, "| shared with | wave | shared keys | of them CRDs | "
+    shared = {r[0]: r for r in table(text, "| shared with | wave | shared resources | of them CRDs | "
                                            "renders differ |")}
     takeover = {r[0]: r for r in table(text, "| owner after the fix | resources it takes over |")}
     for pair, n in (("kubeflow-pipelines", 133), ("kubeflow-kserve", 75),

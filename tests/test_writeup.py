@@ -98,7 +98,7 @@ def test_shared_resources_are_counted_once_as_keys(demo):
     # a finding per app and resource would be 68 + 12: never a count of the write-up
     for number in ("68", "80"):
         assert not re.search(rf"\b{number} (shared )?resources\b", text)
-    header = ("| shared with | wave | shared keys | of them CRDs | renders differ |\n"
+    header = ("| shared with | wave | shared resources | of them CRDs | renders differ |\n"
               "|---|---|---|---|---|\n")
     rows = issue.split(header, 1)[1].split("\n\n", 1)[0].splitlines()
     assert rows == ["| `argocd/trainer` | 3 | 24 | 4 | 1 |", "| `argocd/spark` | 5 | 16 | 2 | 0 |"]

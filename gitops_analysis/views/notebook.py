@@ -31,7 +31,12 @@ from gitops_analysis.load.projects import read_projects_file
 from gitops_analysis.rules import run_rules
 from gitops_analysis.views import formats, plots
 from gitops_analysis.views.html import FigureOutput, Table
-from gitops_analysis.views.writeup import choose_root, has_incident, incident_markdown
+from gitops_analysis.views.writeup import (
+    choose_root,
+    has_incident,
+    incident_markdown,
+    writeup_model,
+)
 
 ANALYSIS_FILE = "analysis.pickle"
 _FORMAT = "gitops-analysis notebook context 1"
@@ -48,6 +53,7 @@ class NotebookContext:
     repo: str = ""
     overlap: tuple[pd.DataFrame, pd.DataFrame] | None = None  # shared keys, pairs
     fix: tuple[Any, Any] | None = None  # plan, proof
+    writeup: Any = None  # the incident write-up's model (views.writeup_model), made by report
 
 
 def validate_parameters(dataset: str, *, app: str = "", output_dir: str = "",
@@ -116,8 +122,12 @@ def save_analysis(ctx: NotebookContext, path: Path) -> Path:
     _keys(ctx)
     if has_incident(ctx.findings):
         _fix(ctx)
+        # the write-up reads a few of the dataset's files: here, where the dataset is at hand
+        ctx.writeup = writeup_model(ctx.ds, ctx.findings, ctx.graph, app=ctx.app or None,
+                                    dataset_label=ctx.label, fix=ctx.fix,
+                                    repo=ctx.repo or None)
     kept = NotebookContext(ctx.label, ctx.ds, ctx.findings, ctx.graph, ctx.app, None,
-                           ctx.repo, ctx.overlap, ctx.fix)
+                           ctx.repo, ctx.overlap, ctx.fix, ctx.writeup)
     with open(path, "wb") as fh:
         pickle.dump({"format": _FORMAT, "context": kept}, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return path
@@ -365,7 +375,7 @@ def incident_text(ctx: NotebookContext) -> str:
         fix_text(ctx)  # the fix, computed once, and its files in fix/ with an output_dir
     return incident_markdown(ctx.ds, ctx.findings, ctx.graph, app=ctx.app or None,
                              dataset_label=ctx.label, wave_graph_png=png, fix=ctx.fix,
-                             repo=ctx.repo or None,
+                             repo=ctx.repo or None, model=ctx.writeup,
                              fix_dir="fix" if ctx.output_dir is not None else None)
 
 

@@ -10,23 +10,38 @@ kept with the dataset) or from the caller, never from the clock.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
 from gitops_analysis.views import writeup_sections as sections
 from gitops_analysis.views import writeup_steps as steps
-from gitops_analysis.views.writeup_model import build_model, choose_root, has_incident
+from gitops_analysis.views.writeup_model import Model, build_model, choose_root, has_incident
 from gitops_analysis.views.writeup_sections import inline, n_of
 
-__all__ = ["choose_root", "has_incident", "incident_markdown"]
+__all__ = ["choose_root", "has_incident", "incident_markdown", "writeup_model"]
+
+
+def writeup_model(ds, findings: pd.DataFrame, graph, *, app: str | None = None,
+                  dataset_label: str = "DATASET", fix: tuple[Any, Any] | None = None,
+                  repo: str | None = None, date: str | None = None) -> Model | None:
+    """The write-up's model (None when there is no incident to write up). It reads a few of the
+    dataset's files, so ``report`` computes it once, before the notebooks, which only format it."""
+    if not has_incident(findings) and app is None:
+        return None
+    root = app or choose_root(findings, graph)
+    if root is None:
+        return None
+    return build_model(ds, findings, graph, root, label=dataset_label, fix=fix, repo=repo,
+                       date=date)
 
 
 def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = None,
                       dataset_label: str = "DATASET", wave_graph_png: str | None = None,
                       fix_section: str | None = None, fix: tuple[Any, Any] | None = None,
                       repo: str | None = None, fix_dir: str | None = None,
-                      date: str | None = None) -> str:
+                      date: str | None = None, model: Model | None = None) -> str:
     """The whole write-up as Markdown.
 
     ``dataset_label`` and ``repo`` are how the commands name the dataset and the source
@@ -34,14 +49,14 @@ def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = No
     :func:`~gitops_analysis.fix.proof.make_fix`, computed here when not given; ``fix_dir`` the
     folder beside the write-up that holds its files; ``fix_section`` (the fix as Markdown) is
     added as an appendix. ``date`` (YYYY-MM-DD) dates a write-up whose dataset holds no export.
+    ``model``: the one :func:`writeup_model` made (for ``app``), used instead of a new one.
     """
-    if not has_incident(findings) and app is None:
+    m = model if model is not None and model.root == (app or model.root) else \
+        writeup_model(ds, findings, graph, app=app, dataset_label=dataset_label, fix=fix,
+                      repo=repo, date=date)
+    if m is None:
         return _no_incident(ds, findings, dataset_label)
-    root = app or choose_root(findings, graph)
-    if root is None:
-        return _no_incident(ds, findings, dataset_label)
-    m = build_model(ds, findings, graph, root, label=dataset_label, fix=fix, repo=repo,
-                    fix_dir=fix_dir, date=date)
+    m = replace(m, setup=replace(m.setup, fix_dir=fix_dir or ""))
     reconciled = None
     if getattr(ds, "live", None) is not None:  # an Argo CD export beside the dataset
         from gitops_analysis.live.reconcile import reconcile
@@ -51,7 +66,7 @@ def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = No
              sections.summary(m), sections.coverage(m), sections.root_cause(m),
              sections.problems(m), sections.cascade(m, wave_graph_png), steps.solution(m),
              steps.validation(m), steps.deployment(m), steps.expected(m), steps.monitoring(m),
-             steps.troubleshooting(m), steps.files(m)]
+             steps.troubleshooting(m), steps.files(m), steps.keeping(m)]
     if reconciled is not None:
         from gitops_analysis.views.reconcile import reconcile_markdown
 

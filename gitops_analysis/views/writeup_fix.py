@@ -82,7 +82,8 @@ class Setup:
     self_heal: bool
     automated: bool
     parent: tuple[str, str] | None  # (app of apps, repository file) that defines the root
-    fix_dir: str  # where the fix's files are beside the write-up ('' when not written)
+    fix_dir: str  # where the fix's files are beside the write-up ('' when not written; set by
+    # the template, as the write-up is placed)
     sync_order: tuple[tuple[int, tuple[str, ...]], ...]
     failing: bool  # the root fails today (it never applied anything)
 
@@ -200,7 +201,7 @@ def _path_line(ds, row) -> int:
 
 
 def setup(ds, root: str, fix: tuple[Any, Any], *, label: str, repo: str | None,
-          fix_dir: str | None, facts: FixFacts, blocked, radius, failing: bool,
+          facts: FixFacts, blocked, radius, failing: bool,
           waves: dict[str, int]) -> Setup:
     plan, _ = fix
     row = ds.app(root)
@@ -233,5 +234,5 @@ def setup(ds, root: str, fix: tuple[Any, Any], *, label: str, repo: str | None,
         instance=str(row["instance"]),
         rendered_file=str(files.iloc[0]) if not files.empty else f"rendered/{row['instance']}.yaml",
         prune=policy["prune"], self_heal=policy["self_heal"], automated=bool(row["automated"]),
-        parent=_parent(ds, row), fix_dir=fix_dir or "",
+        parent=_parent(ds, row), fix_dir="",
         sync_order=tuple((w, tuple(a)) for w, a in sorted(order.items())), failing=failing)

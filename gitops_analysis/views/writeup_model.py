@@ -395,7 +395,7 @@ def _labels(ds, findings: pd.DataFrame, root: str) -> tuple[int, tuple[str, ...]
 
 def build_model(ds, findings: pd.DataFrame, graph, root: str, *, label: str,
                 fix: tuple[Any, Any] | None = None, repo: str | None = None,
-                fix_dir: str | None = None, date: str | None = None) -> Model:
+                date: str | None = None) -> Model:
     """Everything the write-up about ``root`` says."""
     cov = coverage(ds)
     waves = {str(n): int(d["wave"]) for n, d in graph.nodes(data=True)}
@@ -432,7 +432,7 @@ def build_model(ds, findings: pd.DataFrame, graph, root: str, *, label: str,
         edges={k: int((orders == k).sum()) for k in ("ok", "race", "late")},
         health_missing=bool((findings["slug"] == "app-health-missing").any()),
         labels=_labels(ds, findings, root), possible=possible, fix=facts,
-        setup=setup(ds, root, fix, label=label, repo=repo, fix_dir=fix_dir, facts=facts,
+        setup=setup(ds, root, fix, label=label, repo=repo, facts=facts,
                     blocked=blocked, radius=radius, failing=any(not p.caused_by
                                                                 for p in problems),
                     waves=waves),

@@ -344,8 +344,11 @@ def _problem(m: Model, p: Problem, n: int) -> list[str]:
         kinds = sorted({r.kind for r in p.resources})
         head = f"#### Issue {n}: `{p.condition}` on {n_of(p.count, 'resource')}, a consequence"
         by = "the failure above" if p.caused_by == m.root else f"the failure of `{p.caused_by}`"
-        text = (f"Argo CD would also refuse {'/'.join(kinds)} {names}: what they need comes "
-                f"only from apps that fail. This follows from {by} and clears with it.")
+        need = ("the admission webhook they pass through calls a Service that only failing "
+                "apps deploy") if p.slug == "webhook-unavailable" else \
+            "what they need comes only from apps that fail"
+        text = (f"Argo CD would also refuse {'/'.join(kinds)} {names}: {need}. This follows "
+                f"from {by} and clears with it.")
         return [head, ""] + code("\n".join(p.messages[:2])) + ["", text]
     head = f"#### Issue {n}: `{p.condition or p.summary}`"
     lines = [head, ""] + code("\n".join(p.messages[:3])) + [""]
@@ -371,7 +374,7 @@ def _shared(m: Model, n: int) -> list[str]:
              "which it does not warn about, though two apps own them just the same.", ""]
     if sh.examples:
         lines += code("\n".join(sh.examples)) + [""]
-    lines += table(["shared with", "wave", "shared keys", "of them CRDs", "renders differ"],
+    lines += table(["shared with", "wave", "shared resources", "of them CRDs", "renders differ"],
                    [[f"`{p.app}`", p.wave, p.keys, p.crds, p.differing] for p in sh.partners])
     top = ", ".join(f"{short_kind(k)} {v}" for k, v in sh.by_kind[:8])
     more = f", and {n_of(len(sh.by_kind) - 8, 'more kind')}" if len(sh.by_kind) > 8 else ""

@@ -374,6 +374,26 @@ def troubleshooting(m: Model) -> list[str]:
     return lines
 
 
+def keeping(m: Model) -> list[str]:
+    """What keeps the incident from coming back, from what caused this one."""
+    s = m.setup
+    items = ["Render and check every change before Argo CD syncs it: `gitops-analysis render` "
+             "and `check` as in Validation, in CI, or `gitops-analysis diff` on a pull request "
+             "(it reports the findings a change adds)."]
+    if m.shared is not None:
+        folders = [f for p in m.shared.partners for f in p.folders]
+        where = f" (here {listing(folders[:4])} in {listing(s.source_paths)})" if folders else ""
+        items.append("One owner per resource: a folder that an app deploys on its own is not "
+                     f"also a base of another app{where}.")
+    if any(p.slug == "namespace-missing" for p in m.causes):
+        items.append("Give every Application a `spec.destination.namespace`: a resource without "
+                     "a namespace then has somewhere to go instead of failing the whole app.")
+    if m.fix.health_snippet:
+        items.append("Keep the Application health check in `argocd-cm`: without it the sync "
+                     "waves between Applications do not wait for anything.")
+    return ["## Keeping it fixed", ""] + [f"- {x}" for x in items]
+
+
 def files(m: Model) -> list[str]:
     f, s, root = m.fix, m.setup, m.root
     where = f"`{s.repo_url}`" if s.repo_url else "the repository"
@@ -411,7 +431,10 @@ def files(m: Model) -> list[str]:
                 lines.append(f"- **changed** `{r.origin}`: {r.kind} `{r.name}` (`{p.condition}`)")
     ref = []
     if f.narrows:
-        ref += [f"- {listing(s.source_paths)}: the source `{root}` used until now, unchanged"]
+        src = f"`{f.kustomization['source_file']}`" if f.kustomization and \
+            f.kustomization.get("source_file") else listing(s.source_paths)
+        ref += [f"- {src}: the source `{root}` used until now; other apps may still use it, "
+                "so it stays as it is"]
     for d in (m.shared.differences if m.shared else ()):
         if d.origins[0] and d.origins[0] == d.origins[1]:
             ref.append(f"- `{d.origins[0]}`: {d.kind} `{d.name}`, which both "
