@@ -67,6 +67,16 @@ def test_normalize_git_url():
     assert normalize_git_url("ssh://git@github.com/org/repo") == "git@github.com/org/repo"
 
 
+def test_normalize_escapes_a_path_as_go_url_does():
+    """url.Parse(...).String() escapes '{' and '}': a placeholder URL matches itself, though
+    '{...}' would be a gobwas alternation (multi-tenancy-gitops' ${GIT_BASEURL}/${GIT_ORG}/...)."""
+    placeholder = "${GIT_BASEURL}/${GIT_ORG}/${GIT_GITOPS}"
+    assert normalize_git_url(placeholder) == "$%7Bgit_baseurl%7D/$%7Bgit_org%7D/$%7Bgit_gitops%7D"
+    assert Project("p", source_repos=(placeholder,)).source_permitted(placeholder)
+    assert normalize_git_url("https://github.com/org/*") == "https://github.com/org/*"
+    assert normalize_git_url("https://h/a b") == "https://h/a%20b"
+
+
 def test_source_repos_deny_entry_allows_everything_else():
     """IsSourcePermitted: a `!` entry that does not match counts as a match."""
     p = Project("p", source_repos=("!https://github.com/org/secrets",))

@@ -172,12 +172,36 @@ def _in_list(items: tuple[ResourceItem, ...], group: str, kind: str, name: str) 
 
 
 def normalize_git_url(repo: str) -> str:
-    """``util/git.NormalizeGitURL``: lower case, scp-style SSH as ``host/path``, no ``.git``."""
+    """``util/git.NormalizeGitURL``: lower case, scp-style SSH as ``host/path``, no ``.git``,
+    then Go's ``url.Parse(...).String()``, which escapes a path holding characters a URL path
+    may not (``{``, ``}``, spaces): ``${GIT_ORG}`` becomes ``$%7Bgit_org%7D`` on both sides."""
     repo = repo.strip().lower()
     if _SSH.match(repo) and not repo.startswith("ssh://"):
         repo = "ssh://" + repo.replace(":", "/", 1)
     repo = repo.removesuffix(".git")
-    return repo.removeprefix("ssh://")
+    return _go_url_string(repo).removeprefix("ssh://")
+
+
+_AUTHORITY = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#]*")
+_PATH_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                     "-_.~$&+,/:;=@")
+_ENCODED_OK = _PATH_OK | frozenset("!'()*[]%")
+
+
+def _go_url_string(url: str) -> str:
+    """The path part as Go's ``URL.EscapedPath`` writes it: kept when every character may
+    stand in an escaped path, else unescaped and escaped again (net/url)."""
+    m = _AUTHORITY.match(url)
+    head = m.group(0) if m else ""
+    rest = url[len(head):]
+    cut = min([i for i in (rest.find("?"), rest.find("#")) if i >= 0], default=len(rest))
+    path, tail = rest[:cut], rest[cut:]
+    if all(c in _ENCODED_OK for c in path):
+        return url
+    raw = re.sub(r"%([0-9a-fA-F]{2})", lambda e: chr(int(e.group(1), 16)), path)
+    escaped = "".join(c if c in _PATH_OK else "".join(f"%{b:02X}" for b in c.encode())
+                      for c in raw)
+    return head + escaped + tail
 
 
 STOCK_DEFAULT = Project(
