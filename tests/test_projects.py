@@ -9,6 +9,7 @@ from conftest import FIXTURES
 from gitops_analysis import load_dataset, run_rules
 from gitops_analysis.core.errors import InputError
 from gitops_analysis.core.globs import glob_match, match_in_list, path_match
+from gitops_analysis.load.argo_objects import cluster_identity, projects_of
 from gitops_analysis.load.argocdcm import ArgoCDSettings, read_settings
 from gitops_analysis.load.exclusions import (
     DEFAULT_FILTER,
@@ -20,10 +21,8 @@ from gitops_analysis.load.projects import (
     Destination,
     Project,
     ResourceItem,
-    cluster_identity,
     normalize_git_url,
     parse_project,
-    projects_of,
     read_projects_file,
 )
 

@@ -19,15 +19,14 @@ from gitops_analysis.analysis.coverage import group_words, supply_candidates
 from gitops_analysis.core.findings import Finding, finding
 from gitops_analysis.core.kinds import CLUSTER
 from gitops_analysis.load.applications import IN_CLUSTER
-from gitops_analysis.load.exclusions import excluded_mask
-from gitops_analysis.load.projects import (
-    DEFAULT_PROJECT,
-    Project,
+from gitops_analysis.load.argo_objects import (
     Projects,
     cluster_identity,
     control_namespace,
     projects_of,
 )
+from gitops_analysis.load.exclusions import excluded_mask
+from gitops_analysis.load.projects import DEFAULT_PROJECT, Project
 from gitops_analysis.rules.registry import Rule, get_rule, register
 
 _CITE = "(Argo CD v3.5.1"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import pandas as pd
 
 from gitops_analysis.load.applications import HOOK_WEIGHT_ANNOTATION, WAVE_ANNOTATION
+from gitops_analysis.load.argo_objects import documents_at, projects_of
 from gitops_analysis.load.exclusions import excluded_mask
 from gitops_analysis.load.manifests import sync_wave
-from gitops_analysis.load.projects import documents_at, projects_of
 from gitops_analysis.rules.registry import Rule, register
 
 #: read from spec.syncPolicy.syncOptions (controller/sync.go, appcontroller.go)
