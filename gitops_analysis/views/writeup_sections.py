@@ -268,6 +268,15 @@ def root_cause(m: Model) -> list[str]:
                      f"{n_of(int(r['resources']), 'resource')} from {src} were analysed.")
     else:
         lines.append(f"{head} was not analysed ({m.root_reason}): what it deploys is unknown.")
+    sh = m.shared
+    if not m.causes and sh is not None and m.root_state != "not-analysed":
+        lines[-1] += (" Nothing stops Argo CD from syncing it; the problem is its scope: "
+                      f"{src} holds the components of {n_of(len(sh.partners), 'other app')} "
+                      "(Issue 1), which deploy them too. " + (
+                          f"And the {n_of(len(m.radius), 'app')} that need a CRD or a namespace "
+                          f"from it depend on all {int(r['resources']):,} of its resources "
+                          "applying cleanly." if m.radius else ""))
+        lines[-1] = lines[-1].rstrip()
     if m.causes:
         what = listing(c.condition or c.summary for c in m.causes)
         lines[-1] += (f" Argo CD refuses it ({what}) before it applies any of them, so none "
