@@ -833,8 +833,8 @@ def test_reconcile_json_and_text(capsys, result):
     code, out, _ = run(capsys, "reconcile", DEMO / "broken", "--live", EXPORT)
     assert code == 0 and out == reconcile_text(result)
     lines = out.splitlines()
-    assert lines[2] == ("  observed: 94 (32 condition(s), 52 failed sync result(s), 10 failed "
-                        "operation(s)): 94 explained, 0 observed only")
+    assert lines[2] == ("  observed: 94 (32 conditions, 52 failed sync results, 10 failed "
+                        "operations): 94 explained, 0 observed only")
     assert out.index("OBSERVED ONLY (0, 0 informational)") < out.index("MATCHED (49)") < \
         out.index("PREDICTED ONLY (68)")
     assert f"    predicted: {ISE}" in lines

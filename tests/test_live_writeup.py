@@ -25,7 +25,7 @@ def test_live_export_in_the_dataset_reaches_the_writeup(tmp_path):
     assert text.count("## Predicted versus observed") == 1
     section = text.split("## Predicted versus observed")[1]
     # counted by hand in the export: 32 conditions, 52 failed sync results, 10 failed operations
-    assert ("against what Argo CD reports in `live/export.json`: 94 observation(s) (conditions, "
+    assert ("against what Argo CD reports in `live/export.json`: 94 observations (conditions, "
             "failed sync results, failed operations), 94 explained by a prediction and "
             "**0 observed only**") in section
     rows = [line for line in section.splitlines()

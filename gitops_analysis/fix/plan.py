@@ -10,6 +10,7 @@ import pandas as pd
 
 from gitops_analysis.analysis.dependencies import needs
 from gitops_analysis.analysis.overlap import KEY
+from gitops_analysis.core.words import plural
 from gitops_analysis.fix.apply import apply_fix
 from gitops_analysis.fix.kustomize import propose_kustomizations
 from gitops_analysis.fix.model import FixPlan
@@ -23,7 +24,9 @@ def _namespace_for(ds, app: str, need_frame: pd.DataFrame) -> tuple[str, str]:
                      need_frame["providers"].map(lambda p: app in p)]
     if not dep.empty:
         ns = dep.groupby("namespace").size().sort_values(ascending=False, kind="stable")
-        return str(ns.index[0]), f"the namespace {int(ns.iloc[0])} other apps need from {app}"
+        n = int(ns.iloc[0])
+        return str(ns.index[0]), (f"the namespace {plural(n, 'other app')} "
+                                  f"{'needs' if n == 1 else 'need'} from {app}")
     res = ds.resources
     own = res[(res["app"] == app) & (res["namespace"] != "")]
     if own.empty:

@@ -11,6 +11,7 @@ from gitops_analysis.analysis.dependencies import (
     propagate_failures,
 )
 from gitops_analysis.core import messages
+from gitops_analysis.core.words import plural
 from gitops_analysis.rules.registry import Rule, register
 
 
@@ -35,7 +36,7 @@ def check_blocked(ctx) -> pd.DataFrame | None:
                 "kind": kind, "namespace": ns, "name": name, "message": msg,
                 "detail": (f"{need_label(e['reason'])} comes only from "
                            f"{', '.join(need['providers'])}, which cannot sync; "
-                           f"{need['resources']} resource(s) of {app} need it"),
+                           f"{plural(need['resources'], 'resource')} of {app} need it"),
                 "related_apps": list(need["providers"]), "chain": chain,
                 "file": need["example_file"], "line": need["example_line"],
             })

@@ -6,6 +6,7 @@ import pandas as pd
 
 from gitops_analysis.core import messages
 from gitops_analysis.core.kinds import NAMESPACED
+from gitops_analysis.core.words import plural
 from gitops_analysis.rules.ordering import ordering_rows
 from gitops_analysis.rules.registry import Rule, register
 
@@ -41,8 +42,8 @@ def check_namespace_not_created(ctx) -> pd.DataFrame | None:
         "app": r.app, "cluster": r.cluster, "group": "", "version": "v1", "kind": "Namespace",
         "namespace": "", "name": r.namespace,
         "message": messages.apply_failed(messages.namespace_not_found(r.namespace)),
-        "detail": (f"{r.resources} resource(s) go into namespace {r.namespace}; no app creates "
-                   "it (no Namespace object, no CreateNamespace=true destination)"),
+        "detail": (f"{plural(r.resources, 'resource')} go into namespace {r.namespace}; no app "
+                   "creates it (no Namespace object, no CreateNamespace=true destination)"),
         "file": r.example_file, "line": r.example_line,
     } for r in sel.itertuples(index=False)])
 

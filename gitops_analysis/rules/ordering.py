@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from gitops_analysis.core import messages
+from gitops_analysis.core.words import plural
 
 
 def ordering_rows(ctx, need: str, late: bool) -> pd.DataFrame | None:
@@ -32,9 +33,9 @@ def ordering_rows(ctx, need: str, late: bool) -> pd.DataFrame | None:
         rows.append({
             "app": r.app, "cluster": r.cluster, "group": group, "version": version, "kind": kind,
             "namespace": ns, "name": name, "message": msg,
-            "detail": (f"needed by {r.resources} resource(s) in wave {r.wave}; provided only by "
-                       f"{providers} (later wave)" if late else
-                       f"needed by {r.resources} resource(s); provider in the same wave "
+            "detail": (f"needed by {plural(r.resources, 'resource')} in wave {r.wave}; provided "
+                       f"only by {providers} (later wave)" if late else
+                       f"needed by {plural(r.resources, 'resource')}; provider in the same wave "
                        f"{r.wave}: {providers}"),
             "related_apps": list(r.providers), "file": r.example_file, "line": r.example_line,
         })

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from gitops_analysis.core.kinds import UNKNOWN
+from gitops_analysis.core.words import plural
 from gitops_analysis.rules.registry import Rule, register
 
 
@@ -67,7 +68,7 @@ def check_unknown_scope(ctx) -> pd.DataFrame | None:
             "version": first["version"], "kind": kind, "namespace": "", "name": first["name"],
             "message": (f"{group or 'core'}/{kind} is neither a built-in kind nor defined by a "
                         f"CRD in any app: its scope is unknown, so it was treated as namespaced "
-                        f"(as Argo CD does) in {len(f)} resource(s)"),
+                        f"(as Argo CD does) in {plural(len(f), 'resource')}"),
             "detail": "pass --cluster-api with `kubectl api-resources -o wide` output to declare "
                       "it",
             "related_apps": apps[1:], "file": first["file"], "line": int(first["line"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from gitops_analysis.core.words import plural
 from gitops_analysis.live.reconcile import REASON_ORDER, REASONS, ReconcileResult
 
 
@@ -31,12 +32,13 @@ def reconcile_text(result: ReconcileResult) -> str:
     if a["only_in_export"]:
         out.append(f"  only in the export: {', '.join(a['only_in_export'])}")
     bs = s["observed_by_source"]
-    out.append(f"  observed: {s['observed']} ({bs['condition']} condition(s), "
-               f"{bs['sync_result']} failed sync result(s), {bs['operation']} failed "
-               f"operation(s)): {s['observed_explained']} explained, {s['observed_only']} "
+    out.append(f"  observed: {s['observed']} ({plural(bs['condition'], 'condition')}, "
+               f"{plural(bs['sync_result'], 'failed sync result')}, "
+               f"{plural(bs['operation'], 'failed operation')}): "
+               f"{s['observed_explained']} explained, {s['observed_only']} "
                "observed only")
     mm = s["matched_by_match"]
-    out.append(f"  predicted: {s['predictions']} finding(s): {s['matched']} matched "
+    out.append(f"  predicted: {plural(s['predictions'], 'finding')}: {s['matched']} matched "
                f"({mm['exact']} exact, {mm['same-cause']} same cause, {mm['other-side']} other "
                f"side), {s['predicted_only']} predicted only ({s['refuted']} refuted by the "
                "export)")
@@ -96,9 +98,10 @@ def reconcile_markdown(result: ReconcileResult) -> str:
     mm = s["matched_by_match"]
     lines = ["## Predicted versus observed", "",
              f"The findings for `{s['dataset']}` against what Argo CD reports in "
-             f"`{s['export']}`: {s['observed']} observation(s) (conditions, failed sync results, "
-             f"failed operations), {s['observed_explained']} explained by a prediction and "
-             f"**{s['observed_only']} observed only**; {s['predictions']} prediction(s), "
+             f"`{s['export']}`: {plural(s['observed'], 'observation')} (conditions, failed sync "
+             f"results, failed operations), {s['observed_explained']} explained by a prediction "
+             "and "
+             f"**{s['observed_only']} observed only**; {plural(s['predictions'], 'prediction')}, "
              f"{s['matched']} matched ({mm['exact']} exact, {mm['same-cause']} same cause, "
              f"{mm['other-side']} other side) and {s['predicted_only']} predicted only.", ""]
     groups: dict[tuple[str, str], dict] = {}

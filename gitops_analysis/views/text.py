@@ -13,6 +13,7 @@ import pandas as pd
 from gitops_analysis.analysis.coverage import Coverage
 from gitops_analysis.analysis.dependencies import failing_roots
 from gitops_analysis.core.findings import chain_text
+from gitops_analysis.core.words import plural
 
 WIDTH = 120
 PER_RULE = 5
@@ -29,10 +30,6 @@ class Style:
     color: bool = False
     verbose: bool = False
     show_all: bool = False
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def clip(text: str, width: int) -> str:
