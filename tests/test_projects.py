@@ -317,3 +317,22 @@ def test_check_refuses_a_projects_file_without_projects(capsys, tmp_path):
     code, out, err = _check(capsys, RULES / "project-missing" / "fail", "--projects", bad)
     assert code == 2 and out == "" and "no AppProject in the file" in err
     assert err.count("\n") == 1
+
+
+def test_a_project_an_unanalysed_app_could_render_is_unproven(tmp_path):
+    """team-a is nowhere, but the projects app (not rendered) may render it: a warning, not an
+    InvalidSpecError, naming that app; web is not stopped, so its exclusions still show."""
+    from conftest import application, write_dataset
+
+    platform = ("apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n"
+                "  name: platform\n  namespace: argocd\nspec:\n  sourceRepos: ['*']\n")
+    web = application("web").replace("project: default", "project: team-a")
+    ds = load_dataset(write_dataset(tmp_path, {"web": web, "projects": application("projects"),
+                                               "platform": platform},
+                                    {"web.yaml": "apiVersion: v1\nkind: Endpoints\n"
+                                                 "metadata:\n  name: db\n"}))
+    f = run_rules(ds)
+    miss = f[f["slug"] == "project-missing"].iloc[0]
+    assert (miss["severity"], miss["confidence"]) == ("warning", "unproven")
+    assert tuple(miss["could_come_from"]) == ("argocd/projects",)
+    assert (f["slug"] == "excluded-resource").sum() == 1
