@@ -201,3 +201,29 @@ def test_findings_that_rest_on_a_doubtful_control_namespace_are_unproven(tmp_pat
     assert "pass --argocd-namespace openshift-gitops" in guessed["detail"].iloc[0]
     f = run_rules(load_dataset(root, argocd_namespace="openshift-gitops"))
     assert not (f["slug"] == "app-namespace-not-permitted").any()
+
+
+def test_an_explicit_argocd_namespace_wins_over_the_configuration(tmp_path, capsys):
+    root = write_dataset(tmp_path / "d", {"a": app("a", None, "a")}, {"a.yaml": NS + "---\n" + CM})
+    config = tmp_path / "cfg.toml"
+    config.write_text('control-plane-namespace = "openshift-gitops"\n')
+    for flags, want in (([], "openshift-gitops/a"), (["--argocd-namespace", "argocd"],
+                                                     "argocd/a")):
+        assert main(["check", str(root), "--no-cache", "--format", "json", "--fail-on",
+                     "never", "--config", str(config), *flags]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert [a["app"] for a in doc["coverage"]["not_analysed"]] == [] and \
+            doc["inputs"]["applications"] == 1
+        assert {f["app"] for f in doc["findings"] if f["app"]} <= {want}, flags
+
+
+def test_report_takes_the_namespace_options(tmp_path):
+    from gitops_analysis.views.notebook import prepare
+
+    root = write_dataset(tmp_path / "d", {"a": app("a", None, "a")}, {"a.yaml": NS + "---\n" + CM})
+    listing = tmp_path / "ns.txt"
+    listing.write_text("namespace/web\n")
+    ctx = prepare(str(root), argocd_namespace="openshift-gitops",
+                  cluster_namespaces=str(listing))
+    assert list(ctx.ds.apps["app"]) == ["openshift-gitops/a"]
+    assert ctx.ds.cluster_namespaces == frozenset({"web"})

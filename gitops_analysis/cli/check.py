@@ -69,8 +69,8 @@ def _settings(args: argparse.Namespace, config: Config) -> None:
     args.cluster_api = args.cluster_api or config.cluster_api
     if args.cluster_namespaces is None:
         args.cluster_namespaces = config.cluster_namespaces
-    if config.control_plane_namespace and args.argocd_namespace == CONTROL_NAMESPACE:
-        args.argocd_namespace = config.control_plane_namespace
+    if args.argocd_namespace is None:
+        args.argocd_namespace = config.control_plane_namespace or CONTROL_NAMESPACE
 
 
 def _cache_entry(args: argparse.Namespace, color: bool, config: Config) -> str | None:

@@ -55,9 +55,11 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_argocd_namespace(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--argocd-namespace", metavar="NS", default="argocd",
+    # None when not given, so that a configuration file's value can apply and an explicit
+    # --argocd-namespace argocd still wins over it
+    parser.add_argument("--argocd-namespace", metavar="NS", default=None,
                         help="Argo CD's control-plane namespace: Applications without a "
-                             "namespace live there (default: argocd)")
+                             "namespace live there (default: the configuration's, else argocd)")
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -86,7 +88,7 @@ def load(args: argparse.Namespace) -> Dataset:
     from gitops_analysis.load.dataset import load_dataset
 
     return load_dataset(args.dataset, cluster_api=getattr(args, "cluster_api", None),
-                        argocd_namespace=getattr(args, "argocd_namespace", "argocd"),
+                        argocd_namespace=getattr(args, "argocd_namespace", None) or "argocd",
                         cluster_namespaces=getattr(args, "cluster_namespaces", None))
 
 

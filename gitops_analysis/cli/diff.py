@@ -14,7 +14,7 @@ from gitops_analysis.cli.common import (
     add_argocd_namespace,
     add_config_options,
     config_of,
-    health_check,
+    rule_options,
 )
 
 
@@ -31,8 +31,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         chart_cache=args.chart_cache, clusters=args.clusters, use_cache=not args.no_cache,
         config=config, cluster_api=args.cluster_api, datasets=args.datasets,
         cluster_namespaces=args.cluster_namespaces,
-        argocd_namespace=None if args.argocd_namespace == "argocd" else args.argocd_namespace,
-        health_check_configured=health_check(args), progress=sys.stderr)
+        argocd_namespace=args.argocd_namespace,
+        **rule_options(args), progress=sys.stderr)
     if args.format == "json":
         out = view.diff_json(result)
     elif args.format == "markdown":
@@ -92,7 +92,10 @@ def add_commands(subparsers: Any,
     p.add_argument("--cluster-api", metavar="FILE",
                    help="'kubectl api-resources -o wide' output: kinds the cluster already has")
     p.add_argument("--argocd-cm", metavar="FILE",
-                   help="the argocd-cm ConfigMap (YAML): is the Application health check set?")
+                   help="the argocd-cm ConfigMap (YAML): the Application health check, the "
+                        "tracking method, resource exclusions and inclusions")
+    p.add_argument("--projects", metavar="FILE",
+                   help="AppProjects kept outside the repository (multi-document YAML)")
     p.add_argument("--cluster-namespaces", metavar="FILE",
                    help="'kubectl get namespaces -o json' (or -o name) output: namespaces the "
                         "cluster already has")

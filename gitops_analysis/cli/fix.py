@@ -12,8 +12,8 @@ from gitops_analysis.cli.common import (
     EXIT_OK,
     add_cluster_options,
     add_dataset,
-    health_check,
     load,
+    rule_options,
 )
 
 
@@ -31,7 +31,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from gitops_analysis.fix.proof import make_fix
 
     ds = load(args)
-    plan, proof = make_fix(ds, repo=args.repo, health_check_configured=health_check(args))
+    plan, proof = make_fix(ds, repo=args.repo, **rule_options(args))
     write_fix(args.out, ds, plan, proof)
     shared = ("shared-resource", "shared-crd")
     before = sum(v for k, v in proof.before.items() if k.split(":")[0] in shared)

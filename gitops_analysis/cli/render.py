@@ -19,7 +19,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote, jobs=args.jobs, use_cache=not args.no_cache,
         timeout=args.timeout, kustomize=args.kustomize, helm=args.helm,
         chart_cache=args.chart_cache, progress=sys.stderr,
-        argocd_namespace=args.argocd_namespace, clusters=args.clusters)
+        argocd_namespace=args.argocd_namespace or "argocd", clusters=args.clusters)
     for line in report.lines():
         sys.stdout.write(line + "\n")
     return report.exit_code

@@ -22,4 +22,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     from gitops_analysis.views.report import write_report
 
     return write_report(args.dataset, args.out, app=args.app, argocd_cm=args.argocd_cm,
-                        cluster_api=args.cluster_api, repo=args.repo, projects=args.projects)
+                        cluster_api=args.cluster_api, repo=args.repo, projects=args.projects,
+                        argocd_namespace=args.argocd_namespace,
+                        cluster_namespaces=args.cluster_namespaces)

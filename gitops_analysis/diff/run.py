@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
 import pandas as pd
 
@@ -124,6 +124,8 @@ class _Analysis:
     cluster_namespaces: str | None
     argocd_namespace: str
     health_check: bool
+    projects: tuple = ()
+    settings: Any = None
 
     def side(self, label: str, revision: str, commit: str, dataset: Path, rendered: int,
              reused: int) -> Side:
@@ -131,7 +133,8 @@ class _Analysis:
         ds = load_dataset(dataset, cluster_api=self.cluster_api or cfg.cluster_api,
                           argocd_namespace=self.argocd_namespace,
                           cluster_namespaces=self.cluster_namespaces or cfg.cluster_namespaces)
-        found = run_rules(ds, health_check_configured=self.health_check)
+        found = run_rules(ds, health_check_configured=self.health_check,
+                          projects=self.projects, settings=self.settings)
         kept, silenced = apply_policy(found, ds, policy_from(cfg))
         return Side(label, revision, commit, ds, coverage(ds), kept, silenced, rendered, reused)
 
@@ -162,7 +165,8 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
              config: Config | None = None,
              cluster_api: str | None = None, cluster_namespaces: str | None = None,
              argocd_namespace: str | None = None,
-             health_check_configured: bool = False, datasets: str | Path | None = None,
+             health_check_configured: bool = False, projects: tuple = (),
+             settings: Any = None, datasets: str | Path | None = None,
              progress: TextIO | None = None) -> DiffResult:
     """Render ``base`` and ``head`` of the git repository ``repo`` (``head`` ``WORKTREE``: the
     files on disk) and compare what the rules find. ``config`` applies to both revisions;
@@ -213,7 +217,7 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
             say(f"{label}: {len(done.outputs)} apps, {len(done.rendered)} rendered" +
                 (f", {len(done.reused)} as at the head" if label == "base" else ""))
         analysis = _Analysis(config, cluster_api, cluster_namespaces, namespace,
-                             health_check_configured)
+                             health_check_configured, tuple(projects), settings)
         made = _sides(analysis, [("base", base, base_commit, rendered["base"]),
                                  ("head", head, head_commit, rendered["head"])])
     cov = made["head"].coverage

@@ -5,6 +5,7 @@ for real as well."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -24,11 +25,13 @@ def _counts(findings: pd.DataFrame) -> dict:
     return dict(sorted(out.items()))
 
 
-def prove(ds, findings: pd.DataFrame, plan: FixPlan, *, health_check_configured: bool = False
-          ) -> Proof:
+def prove(ds, findings: pd.DataFrame, plan: FixPlan, *, health_check_configured: bool = False,
+          projects: tuple = (), settings: Any = None) -> Proof:
+    """Every rule again on the dataset as the fix leaves it, with the same argocd-cm and
+    projects as the findings it fixes."""
     after_ds = apply_fix(ds, plan)
     after = run_rules(after_ds, health_check_configured=health_check_configured or
-                      plan.health_snippet)
+                      plan.health_snippet, projects=projects, settings=settings)
     remaining = after[after["slug"].isin(_TARGETS) &
                       ~((after["slug"].isin(["crd-late", "namespace-late"])) &
                         after["app"].isin(plan.skip_dry_run))]
@@ -45,15 +48,18 @@ def shared_key_count(findings: pd.DataFrame) -> int:
 
 
 def make_fix(ds, *, findings: pd.DataFrame | None = None, repo: str | Path | None = None,
-             health_check_configured: bool = False) -> tuple[FixPlan, Proof]:
+             health_check_configured: bool = False, projects: tuple = (),
+             settings: Any = None) -> tuple[FixPlan, Proof]:
     """Plan and prove the fix of ``ds`` (with a real render of each written kustomization when
     the repository is given)."""
     from gitops_analysis.fix.kustomize import check_render
 
     if findings is None:
-        findings = run_rules(ds, health_check_configured=health_check_configured)
+        findings = run_rules(ds, health_check_configured=health_check_configured,
+                             projects=projects, settings=settings)
     plan = plan_fix(ds, findings, repo=repo)
-    proof = prove(ds, findings, plan, health_check_configured=health_check_configured)
+    proof = prove(ds, findings, plan, health_check_configured=health_check_configured,
+                  projects=projects, settings=settings)
     if repo is not None:
         after = apply_fix(ds, plan)
         for app, k in sorted(plan.kustomizations.items()):

@@ -79,7 +79,8 @@ def validate_parameters(dataset: str, *, app: str = "", output_dir: str = "",
 
 def prepare(dataset: str, *, app: str = "", output_dir: str = "", cluster_api: str = "",
             argocd_cm: str = "", repo: str = "", analysis: str = "",
-            projects: str = "") -> NotebookContext:
+            projects: str = "", argocd_namespace: str = "",
+            cluster_namespaces: str = "") -> NotebookContext:
     """The analysis of ``dataset``; loaded from ``analysis`` (a file :func:`save_analysis`
     wrote) when that file exists, computed otherwise."""
     if isinstance(analysis, str) and analysis and Path(analysis).is_file():
@@ -95,7 +96,13 @@ def prepare(dataset: str, *, app: str = "", output_dir: str = "", cluster_api: s
     if not isinstance(projects, str) or (projects and not Path(projects).is_file()):
         raise UsageError("projects file not found", file=str(projects),
                          todo="pass an existing file of AppProjects, or \"\"")
-    ds = load_dataset(dataset, cluster_api=cluster_api or None)
+    if not isinstance(cluster_namespaces, str) or \
+            (cluster_namespaces and not Path(cluster_namespaces).is_file()):
+        raise UsageError("cluster namespaces file not found", file=str(cluster_namespaces),
+                         todo="pass 'kubectl get namespaces -o json' output, or \"\"")
+    ds = load_dataset(dataset, cluster_api=cluster_api or None,
+                      argocd_namespace=str(argocd_namespace or "argocd"),
+                      cluster_namespaces=cluster_namespaces or None)
     if app and app not in set(ds.apps["app"]):
         raise UsageError(f"no app named {app!r} in the dataset", file=dataset,
                          todo="pick one of: " + ", ".join(ds.apps["app"]))

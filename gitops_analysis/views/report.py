@@ -32,10 +32,14 @@ def notebooks_dir() -> Path:
 
 def write_report(dataset: str, out: str, *, app: str | None = None,
                  argocd_cm: str | None = None, cluster_api: str | None = None,
-                 repo: str | None = None, projects: str | None = None) -> int:
+                 repo: str | None = None, projects: str | None = None,
+                 argocd_namespace: str | None = None,
+                 cluster_namespaces: str | None = None) -> int:
     # validate every parameter and do the analysis once before any notebook starts
     ctx = prepare(dataset, app=app or "", output_dir=out, cluster_api=cluster_api or "",
-                  argocd_cm=argocd_cm or "", repo=repo or "", projects=projects or "")
+                  argocd_cm=argocd_cm or "", repo=repo or "", projects=projects or "",
+                  argocd_namespace=argocd_namespace or "",
+                  cluster_namespaces=cluster_namespaces or "")
     folder = ctx.output_dir
     assert folder is not None  # prepare() makes it when output_dir is given
     from gitops_analysis.rules import all_rules
