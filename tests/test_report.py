@@ -223,3 +223,13 @@ def test_kubeflow_incident(kubeflow_root, ground_truth, tmp_path):
     assert fixed.returncode == 0, fixed.stderr
     assert (tmp_path / "f" / "incident.md").read_text().startswith("# No incident in fixed")
     check_figures(tmp_path / "f", incident=False)
+
+
+def test_the_date_is_given_never_read_from_the_clock(tmp_path):
+    bad = report("data/demo/broken", tmp_path / "bad", "--date", "yesterday")
+    assert bad.returncode == 2 and "--date yesterday: not a date" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+    dated = report("data/demo/broken", tmp_path / "dated", "--date", "2026-12-01")
+    assert dated.returncode == 0, dated.stderr
+    text = (tmp_path / "dated" / "incident.md").read_text()
+    assert "- **Date:** 2026-12-01" in text

@@ -4,6 +4,7 @@ path (relative to the app's source path) or Helm's ``# Source:`` part, as a repo
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 
 import pandas as pd
 
@@ -27,8 +28,14 @@ def resource_origins(ds) -> pd.DataFrame:
     return res.assign(origin_file=origin_file)
 
 
-def origin_index(ds) -> dict[tuple, str]:
-    """(app, group, kind, namespace, name) -> the first known repository path of that resource."""
+def origin_index(ds, keys: set[tuple] | None = None) -> dict[tuple, str]:
+    """(app, group, kind, namespace, name) -> the first known repository path of that resource;
+    only for ``keys`` when given (the findings' resources: the rest need no origin)."""
+    if keys is not None:
+        res = ds.resources
+        wanted = [k in keys for k in zip(res["app"], res["group"], res["kind"].astype(str),
+                                         res["namespace"], res["name"])]
+        ds = replace(ds, resources=res[wanted])
     res = resource_origins(ds)
     res = res[res["origin_file"] != ""]
     out: dict[tuple, str] = {}

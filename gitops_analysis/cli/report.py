@@ -12,6 +12,9 @@ def add_commands(subparsers, parser_class=None) -> None:
     add_dataset(rep)
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
     rep.add_argument("--app", help="the app the incident write-up is about (default: the worst)")
+    rep.add_argument("--date", metavar="YYYY-MM-DD",
+                     help="the date in the write-up's header when the dataset holds no Argo CD "
+                          "export to take it from (never the clock: same input, same bytes)")
     add_cluster_options(rep)
     rep.add_argument("--repo", help="the source repository: the fix's kustomizations are "
                                     "written and rendered for real")
@@ -24,4 +27,4 @@ def cmd_report(args: argparse.Namespace) -> int:
     return write_report(args.dataset, args.out, app=args.app, argocd_cm=args.argocd_cm,
                         cluster_api=args.cluster_api, repo=args.repo, projects=args.projects,
                         argocd_namespace=args.argocd_namespace,
-                        cluster_namespaces=args.cluster_namespaces)
+                        cluster_namespaces=args.cluster_namespaces, date=args.date)

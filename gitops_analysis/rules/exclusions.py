@@ -31,6 +31,14 @@ def check_excluded(ctx) -> pd.DataFrame | None:
     stopped = stopped_apps(ctx)
     urls = {a: cluster_url(s, n) for a, s, n in
             zip(ds.apps["app"], ds.apps["destination_server"], ds.apps["destination_name"])}
+    # decide once per (group, kind, app), then walk only the resources that are excluded
+    combos = res[["group", "kind", "app"]].astype({"kind": str}).drop_duplicates()
+    hit = {(g, k, a) for g, k, a in combos.itertuples(index=False)
+           if a not in stopped and rf.why_excluded(g, k, urls.get(a, ""))}
+    if not hit:
+        return None
+    res = res[[(g, k, a) in hit for g, k, a in
+               zip(res["group"], res["kind"].astype(str), res["app"])]]
     rows = []
     memo: dict[tuple[str, str, str], str] = {}
     for r in res.itertuples(index=False):

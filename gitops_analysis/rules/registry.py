@@ -41,6 +41,8 @@ class Context:
     coverage: Coverage
     health_check_configured: bool = False
     findings: pd.DataFrame | None = None
+    # results several rules share, computed once per run (e.g. the project verdicts)
+    shared: dict[str, Any] = field(default_factory=dict)
     # AppProjects from outside the dataset (--projects FILE; load.projects.read_projects_file)
     projects: tuple = ()
     # argocd-cm as read by load.argocdcm.read_settings; None: no argocd-cm given (defaults)
@@ -149,7 +151,8 @@ def run_rules(dataset, *, health_check_configured: bool = False,
 
 def locate(found: list[Finding], dataset) -> list[Finding]:
     """Each finding about a resource with the repository file that produced it, when known."""
-    index = origin_index(dataset)
+    index = origin_index(dataset, {(f.app, f.group, f.kind, f.namespace, f.name)
+                                   for f in found if f.kind})
     return [replace(f, origin=index.get((f.app, f.group, f.kind, f.namespace, f.name), ""))
             if f.kind else f for f in found]
 

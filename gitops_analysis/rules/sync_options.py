@@ -237,6 +237,16 @@ def check_shared_protection(ctx) -> list[dict] | None:
     if shared.empty:
         return None
     options = dict(zip(ds.apps["app"], ds.apps["sync_options"]))
+    # only keys where some copy carries Prune= or Delete= (on itself or its app) can differ:
+    # looking at just those keeps this linear in the resources, not in the shared keys
+    guarded_apps = {a for a, opts in options.items()
+                    if any(str(o).startswith(("Prune=", "Delete=")) for o in opts)}
+    marked = shared["sync_options"].astype(str).str.contains("Prune=|Delete=", regex=True) | \
+        shared["app"].isin(guarded_apps)
+    if not marked.any():
+        return None
+    wanted = shared.loc[marked, KEY].drop_duplicates()
+    shared = shared.merge(wanted, on=KEY, how="inner")
     rows = []
     for _key, f in shared.groupby(KEY, sort=True):
         for opt, verb in (("Delete", "deleting"), ("Prune", "pruning")):

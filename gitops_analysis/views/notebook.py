@@ -123,7 +123,7 @@ def _folder(output_dir: str) -> Path | None:
     return out
 
 
-def save_analysis(ctx: NotebookContext, path: Path) -> Path:
+def save_analysis(ctx: NotebookContext, path: Path, *, date: str | None = None) -> Path:
     """Complete the analysis (overlap, and the fix when there is an incident) and write it for
     the notebooks of one report. A pickle: load only a file this package wrote."""
     _keys(ctx)
@@ -132,7 +132,7 @@ def save_analysis(ctx: NotebookContext, path: Path) -> Path:
         # the write-up reads a few of the dataset's files: here, where the dataset is at hand
         ctx.writeup = writeup_model(ctx.ds, ctx.findings, ctx.graph, app=ctx.app or None,
                                     dataset_label=ctx.label, fix=ctx.fix,
-                                    repo=ctx.repo or None)
+                                    repo=ctx.repo or None, date=date)
     kept = NotebookContext(ctx.label, ctx.ds, ctx.findings, ctx.graph, ctx.app, None,
                            ctx.repo, ctx.overlap, ctx.fix, ctx.writeup)
     with open(path, "wb") as fh:

@@ -9,6 +9,7 @@ holding the analysis is removed when they are done.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,8 +35,10 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
                  argocd_cm: str | None = None, cluster_api: str | None = None,
                  repo: str | None = None, projects: str | None = None,
                  argocd_namespace: str | None = None,
-                 cluster_namespaces: str | None = None) -> int:
+                 cluster_namespaces: str | None = None, date: str | None = None) -> int:
     # validate every parameter and do the analysis once before any notebook starts
+    if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise UsageError(f"--date {date}: not a date", todo="pass it as YYYY-MM-DD")
     ctx = prepare(dataset, app=app or "", output_dir=out, cluster_api=cluster_api or "",
                   argocd_cm=argocd_cm or "", repo=repo or "", projects=projects or "",
                   argocd_namespace=argocd_namespace or "",
@@ -52,7 +55,7 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
     }
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
-    cache = save_analysis(ctx, folder / ANALYSIS_FILE)
+    cache = save_analysis(ctx, folder / ANALYSIS_FILE, date=date)
     # paths as the user gave them (shown in the notebooks, used in commands), never resolved
     params = {"dataset": dataset, "app": app or "", "output_dir": ".",
               "cluster_api": cluster_api or "", "argocd_cm": argocd_cm or "",
