@@ -237,10 +237,11 @@ def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
             raise InputError("no argoproj.io Application or ApplicationSet found under the "
                              "repository", file=str(repo),
                              todo="pass --apps PATH with the Application files")
-    return _unique(found, "Application", warn), _unique(found_sets, "ApplicationSet", warn)
+    return unique_inputs(found, "Application", warn), \
+        unique_inputs(found_sets, "ApplicationSet", warn)
 
 
-def _unique(found: Sequence[Any], kind: str, warn: Warn) -> list[Any]:
+def unique_inputs(found: Sequence[Any], kind: str, warn: Warn) -> list[Any]:
     """Each key once, sorted; a second one is skipped with a warning."""
     seen: dict[str, Any] = {}
     for a in found:

@@ -37,6 +37,7 @@ from gitops_analysis.render.discovery import (
     read_inputs,
     read_rendered_inputs,
     sources_of,
+    unique_inputs,
 )
 from gitops_analysis.render.helm import comparison_failure, find_helm
 from gitops_analysis.render.kustomize import find_kustomize
@@ -266,7 +267,7 @@ def render_repository(repo: str | Path, out: str | Path, *,
     sets.owners(appset_docs)
     # an ApplicationSet adopts an Application of its name that no controller owns: generated
     # apps first
-    candidates = _unique(generated + initial, "Application", warn)
+    candidates = unique_inputs(generated + initial, "Application", warn)
     if not jobs:
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
             (os.cpu_count() or 1)
@@ -338,17 +339,6 @@ def _describe(result: AppRender, app: AppInput) -> None:
     result.where, result.parent = app.where, app.parent
     result.appset, result.appset_params, result.rollout_step = \
         app.appset, app.appset_params, app.rollout_step
-
-
-def _unique(apps: list[AppInput], kind: str, warn: Callable[[str], None]) -> list[AppInput]:
-    seen: dict[str, AppInput] = {}
-    for a in apps:
-        if a.key in seen:
-            warn(f"{a.where}: a second {kind} {a.key} (first at {seen[a.key].where}): "
-                 "skipped; give each one of a namespace its own name")
-            continue
-        seen[a.key] = a
-    return [seen[k] for k in sorted(seen)]
 
 
 Level = Callable[[list[AppInput]], None]

@@ -198,7 +198,7 @@ def from_yaml(text: object) -> dict:
         return {}
     if not isinstance(data, dict):
         raise FunctionError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                            f"{_json_kind(data)} into Go value of type map[string]interface {{}}")
+                            f"{json_kind(data)} into Go value of type map[string]interface {{}}")
     return data
 
 
@@ -209,11 +209,12 @@ def from_yaml_array(text: object) -> list:
         return []
     if not isinstance(data, list):
         raise FunctionError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                            f"{_json_kind(data)} into Go value of type []interface {{}}")
+                            f"{json_kind(data)} into Go value of type []interface {{}}")
     return data
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """How Go's encoding/json names a decoded value's type in its errors."""
     if isinstance(value, dict):
         return "object"
     if isinstance(value, list):
@@ -222,7 +223,7 @@ def _json_kind(value: Any) -> str:
         return "string"
     if isinstance(value, bool):
         return "bool"
-    return "number"
+    return "number" if value is not None else "null"
 
 
 def _printf(fmt: object, *args: object) -> str:

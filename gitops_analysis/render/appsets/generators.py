@@ -14,7 +14,7 @@ from typing import Any
 
 from gitops_analysis.load.clusters import IN_CLUSTER_NAME, IN_CLUSTER_SERVER, cluster_secrets_of
 from gitops_analysis.load.yaml_reader import parse_text, read_text
-from gitops_analysis.render.appsets.funcs import go_data, normalize
+from gitops_analysis.render.appsets.funcs import go_data, json_kind, normalize
 from gitops_analysis.render.appsets.gitrepo import ls_files, path_match, walk_directories
 from gitops_analysis.render.appsets.gotemplate import replace
 from gitops_analysis.render.appsets.model import (
@@ -74,7 +74,7 @@ def list_params(gen: Any, info: AppSetInfo) -> list[Params]:
     for element in elements:
         if not isinstance(element, dict):
             raise AppSetError("error unmarshling list element json: cannot unmarshal "
-                              f"{_json_kind(element)} into Go value of type "
+                              f"{json_kind(element)} into Go value of type "
                               "map[string]interface {}")
         element = go_data(element)
         if info.go_template:
@@ -102,25 +102,13 @@ def list_params(gen: Any, info: AppSetInfo) -> list[Params]:
             raise AppSetError(f"error unmarshling decoded ElementsYaml {doc.error.what}")
         if data is not None and (not isinstance(data, list) or
                                  not all(isinstance(d, dict) or d is None for d in data)):
-            kind = _json_kind(data if not isinstance(data, list) else
+            kind = json_kind(data if not isinstance(data, list) else
                               next(d for d in data if not isinstance(d, dict)))
             raise AppSetError("error unmarshling decoded ElementsYaml error unmarshaling JSON: "
                               f"while decoding JSON: json: cannot unmarshal {kind} into Go "
                               "value of type map[string]interface {}")
         out += [go_data(d) if d is not None else {} for d in data or []]
     return out
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    return "number" if value is not None else "null"
 
 
 # --- clusters ---------------------------------------------------------------------------
@@ -304,7 +292,7 @@ def _one_file(root: str, path: str, values: dict[str, str], prefix: str,
         objects = [d or {} for d in data]
     else:
         raise AppSetError("unable to parse file: error unmarshaling JSON: while decoding JSON: "
-                          f"json: cannot unmarshal {_json_kind(data)} into Go value of type "
+                          f"json: cannot unmarshal {json_kind(data)} into Go value of type "
                           "[]map[string]interface {}")
     directory, filename = posixpath.dirname(path) or ".", posixpath.basename(path)
     out = []
