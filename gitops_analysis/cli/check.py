@@ -17,6 +17,7 @@ from gitops_analysis.cli.common import (
     add_dataset,
     config_of,
     exit_for,
+    load,
     rule_options,
 )
 from gitops_analysis.core.errors import NotADatasetError
@@ -109,12 +110,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
             return _exit(meta, args)
-    from gitops_analysis.load.dataset import load_dataset
-
-    # first: the rules (and pandas) are imported while workers parse
-    ds = load_dataset(args.dataset, cluster_api=args.cluster_api,
-                      argocd_namespace=args.argocd_namespace,
-                      cluster_namespaces=args.cluster_namespaces)
+    ds = load(args)  # first: the rules (and pandas) are imported while workers parse
     if ds.apps.empty:
         raise NotADatasetError("no Application in apps/", file=str(Path(args.dataset) / "apps"),
                                todo="put the Application manifests there, or run render")
@@ -132,7 +128,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from gitops_analysis.views import formats, sarif, text
 
     policy = policy_from(config)
-    findings, silenced = apply_policy(run_rules(ds, **rule_options(args)), ds, policy)
+    findings, silenced = apply_policy(run_rules(ds, cov=cov, **rule_options(args)), ds, policy)
     match = None
     if args.write_baseline:
         from gitops_analysis.diff.baseline import write_baseline

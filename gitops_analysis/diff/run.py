@@ -133,10 +133,11 @@ class _Analysis:
         ds = load_dataset(dataset, cluster_api=self.cluster_api or cfg.cluster_api,
                           argocd_namespace=self.argocd_namespace,
                           cluster_namespaces=self.cluster_namespaces or cfg.cluster_namespaces)
+        cov = coverage(ds)
         found = run_rules(ds, health_check_configured=self.health_check,
-                          projects=self.projects, settings=self.settings)
+                          projects=self.projects, settings=self.settings, cov=cov)
         kept, silenced = apply_policy(found, ds, policy_from(cfg))
-        return Side(label, revision, commit, ds, coverage(ds), kept, silenced, rendered, reused)
+        return Side(label, revision, commit, ds, cov, kept, silenced, rendered, reused)
 
 
 def _sides(analysis: _Analysis, jobs: list[tuple[str, str, str, Rendered]]) -> dict[str, Side]:

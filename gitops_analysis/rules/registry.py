@@ -119,14 +119,15 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
 
 def run_rules(dataset, *, health_check_configured: bool = False,
               select: list[str] | None = None, projects: tuple = (),
-              settings: Any = None) -> pd.DataFrame:
+              settings: Any = None, cov: Coverage | None = None) -> pd.DataFrame:
     """Run every registered rule (stage 1, then the cascade) and return one sorted frame.
 
     After each stage, findings whose cause an app that was not fully analysed could supply are
     made unproven (:mod:`gitops_analysis.rules.unproven`), so the cascade starts only from
     certain errors. ``projects``: AppProjects that live outside the dataset; ``settings``:
-    argocd-cm (tracking method, resource exclusions), Argo CD's defaults when None."""
-    cov = coverage(dataset)
+    argocd-cm (tracking method, resource exclusions), Argo CD's defaults when None; ``cov``:
+    the dataset's coverage when the caller has it already."""
+    cov = cov if cov is not None else coverage(dataset)
     ctx = Context(dataset=dataset,
                   needs=needs(dataset, getattr(settings, "resource_filter", None)),
                   coverage=cov,

@@ -116,18 +116,3 @@ def findings_json(ds, findings: pd.DataFrame, cov: Coverage | None = None) -> st
            "coverage": (cov or coverage(ds)).as_dict(),
            "summary": summary_dict(findings), "findings": findings_records(findings)}
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
-
-
-def summary_line(findings: pd.DataFrame) -> str:
-    return text.summary_line(findings)
-
-
-def findings_text(ds, findings: pd.DataFrame, cov: Coverage | None = None,
-                  style: text.Style | None = None) -> str:
-    return text.findings_text(ds, findings, cov or coverage(ds), style)
-
-
-def findings_sarif(ds, findings: pd.DataFrame, rules, cov: Coverage | None = None) -> str:
-    from gitops_analysis.views import sarif
-
-    return sarif.findings_sarif(ds, findings, rules, cov or coverage(ds))

@@ -29,8 +29,9 @@ from gitops_analysis.load.argocdcm import read_settings
 from gitops_analysis.load.dataset import Dataset, load_dataset
 from gitops_analysis.load.projects import read_projects_file
 from gitops_analysis.rules import run_rules
-from gitops_analysis.views import formats, plots
+from gitops_analysis.views import plots
 from gitops_analysis.views.html import FigureOutput, Table
+from gitops_analysis.views.text import summary_line
 from gitops_analysis.views.writeup import (
     choose_root,
     has_incident,
@@ -389,7 +390,7 @@ def incident_text(ctx: NotebookContext) -> str:
 def incident_headline(ctx: NotebookContext) -> str:
     if not has_incident(ctx.findings):
         return f"no incident in {ctx.ds.name}"
-    return (f"root: {ctx.app}\n" + formats.summary_line(ctx.findings))
+    return (f"root: {ctx.app}\n" + summary_line(ctx.findings))
 
 
 # a mermaid block needs a script from the network, an image link a file beside the page: in

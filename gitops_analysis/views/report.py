@@ -14,9 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+from gitops_analysis.analysis.coverage import coverage
 from gitops_analysis.core.errors import GitopsAnalysisError, UsageError
 from gitops_analysis.views import formats
 from gitops_analysis.views.notebook import ANALYSIS_FILE, prepare, save_analysis
+from gitops_analysis.views.sarif import findings_sarif
+from gitops_analysis.views.text import findings_text, summary_line
 
 NOTEBOOKS = ("01-inventory", "02-overlap-matrix", "03-wave-graph", "04-incident-writeup")
 # papermill and nbclient record when each cell ran: not wanted in a report that must not change
@@ -47,11 +50,12 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
     assert folder is not None  # prepare() makes it when output_dir is given
     from gitops_analysis.rules import all_rules
 
+    cov = coverage(ctx.ds)  # once, for every file that states it
     texts = {
-        "inventory.txt": formats.inventory_text(ctx.ds),
-        "check.txt": formats.findings_text(ctx.ds, ctx.findings),
-        "check.json": formats.findings_json(ctx.ds, ctx.findings),
-        "check.sarif": formats.findings_sarif(ctx.ds, ctx.findings, all_rules()),
+        "inventory.txt": formats.inventory_text(ctx.ds, cov),
+        "check.txt": findings_text(ctx.ds, ctx.findings, cov),
+        "check.json": formats.findings_json(ctx.ds, ctx.findings, cov),
+        "check.sarif": findings_sarif(ctx.ds, ctx.findings, all_rules(), cov),
     }
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
@@ -66,7 +70,7 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
         cache.unlink(missing_ok=True)
     sys.stderr.write(f"report: {folder}/ has {len(NOTEBOOKS)} notebooks, their HTML, "
                      f"incident.md and {', '.join(texts)}\n")
-    sys.stdout.write(formats.summary_line(ctx.findings) + "\n")
+    sys.stdout.write(summary_line(ctx.findings) + "\n")
     if failures:
         for f in failures:
             sys.stderr.write(f"report: {f}\n")
