@@ -8,8 +8,6 @@ from dataclasses import replace
 
 import pandas as pd
 
-ORIGIN_KEY = ["app", "group", "kind", "namespace", "name"]
-
 
 def repo_origin(origin: str, source: str, app_paths: tuple) -> str:
     """The origin file as a path in the repository ('' when there is no file-level origin)."""

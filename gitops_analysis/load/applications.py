@@ -161,11 +161,6 @@ def app_key(app_namespace: str, name: str) -> str:
     return f"{app_namespace}/{name}"
 
 
-def qualified_name(app_namespace: str, name: str) -> str:
-    """Application.QualifiedName() in Argo CD: ``<namespace>/<name>``, or the bare name."""
-    return f"{app_namespace}/{name}" if app_namespace else name
-
-
 def instance_name(app_namespace: str, name: str, control_plane_namespace: str = "argocd") -> str:
     """Application.InstanceName(): what tracking writes; ``<ns>_<name>`` outside the control
     plane."""

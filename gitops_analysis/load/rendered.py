@@ -40,11 +40,6 @@ def rendered_files(root: Path) -> list[RenderedFile]:
     return out
 
 
-def read_render_status(root: Path) -> dict[str, Any]:
-    """The apps of ``render-status.json`` ({} without one); an unusable file is an InputError."""
-    return render_status_doc(root).get("apps", {})
-
-
 def render_status_doc(root: Path) -> dict[str, Any]:
     """``render-status.json`` as a whole ({} without one): ``apps``, and what render could not
     reach or expand (``appsets``, ``unreachable``); an unusable file is an InputError."""

@@ -13,7 +13,6 @@ Only the standard library and ``helm_python`` are imported: this runs inside the
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -136,8 +135,3 @@ def merge_values(value_files: list[str], flags: list[tuple[str, str]],
             if k == kind:
                 base = merge_maps(base, _set_values(kind, expression))
     return base
-
-
-def values_json(values: dict[str, Any]) -> str:
-    """The values as the library takes them (JSON; integers reach Helm as float64)."""
-    return json.dumps(values, sort_keys=True, ensure_ascii=False)

@@ -88,16 +88,6 @@ def astuple_shallow(f: Finding) -> tuple:
     return tuple(getattr(f, c) for c in FINDING_COLUMNS)
 
 
-def records(findings: pd.DataFrame) -> list[Finding]:
-    """The frame's rows back as typed findings (for views that walk them one by one)."""
-    out = []
-    for rec in findings.to_dict("records"):
-        rec["severity"] = str(rec["severity"])
-        rec["line"] = int(rec["line"])
-        out.append(Finding(**rec))
-    return out
-
-
 def empty_findings() -> pd.DataFrame:
     return _finish(pd.DataFrame(columns=FINDING_COLUMNS))
 

@@ -25,11 +25,6 @@ DPI = 110
 IMAGE_WIDTH_PX = 1200
 
 
-def shown_scale(width_in: float, dpi: int = DPI) -> float:
-    """Pixels on screen per inch of a figure ``width_in`` wide, as the HTML shows it."""
-    return min(float(dpi), IMAGE_WIDTH_PX / width_in)
-
-
 class Table:
     """A frame as a reader should see it; ``.frame`` is the data."""
 
