@@ -27,6 +27,7 @@ from gitops_analysis.core.messages import (
     webhook_service_not_found,
 )
 from gitops_analysis.live.import_live import application_manifest, import_live
+from gitops_analysis.analysis.coverage import coverage
 from gitops_analysis.live.reconcile import REASONS, ReconcileResult, reconcile
 from gitops_analysis.load.live_export import (
     ARGOCD_CONDITION_TYPES,
@@ -818,20 +819,22 @@ def test_reconcile_without_live_uses_the_kept_export(tmp_path, capsys):
     assert code == 0 and json.loads(out)["summary"]["export"] == "live/demo-broken.json"
 
 
-def test_reconcile_json_and_text(capsys, result):
+def test_reconcile_json_and_text(capsys, result, broken):
     code, out, err = run(capsys, "reconcile", DEMO / "broken", "--live", EXPORT, "--format",
                          "json")
     assert code == 0 and err == ""
     doc = json.loads(out)
-    assert list(doc) == ["summary", "matched", "predicted_only", "observed_only"]
-    assert doc == json.loads(reconcile_json(result))
+    assert list(doc) == ["summary", "matched", "predicted_only", "observed_only", "coverage"]
+    assert doc == json.loads(reconcile_json(result, coverage(broken)))
+    assert doc["coverage"]["analysed"] == 10
     assert (len(doc["matched"]), len(doc["predicted_only"]), len(doc["observed_only"])) == \
         (49, 68, 0)
     for key in ("matched", "predicted_only", "observed_only"):
         for row in doc[key]:
             assert "predicted_message" in row and "observed_message" in row
     code, out, _ = run(capsys, "reconcile", DEMO / "broken", "--live", EXPORT)
-    assert code == 0 and out == reconcile_text(result)
+    assert code == 0 and out == reconcile_text(result, coverage(broken))
+    assert out.splitlines()[-1] == "predictions made on broken: 10 of 10 apps analysed"
     lines = out.splitlines()
     assert lines[2] == ("  observed: 94 (32 conditions, 52 failed sync results, 10 failed "
                         "operations): 94 explained, 0 observed only")

@@ -77,10 +77,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                          todo="export the Applications of the cluster that runs these apps")
     for w in live.warnings:
         sys.stderr.write(f"gitops-analysis reconcile: {w}\n")
-    findings = run_rules(ds, **rule_options(args))
+    from gitops_analysis.analysis.coverage import coverage
+
+    cov = coverage(ds)
+    findings = run_rules(ds, cov=cov, **rule_options(args))
     result = reconcile(ds, findings, live)
     if args.format == "json":
-        sys.stdout.write(reconcile_json(result))
+        sys.stdout.write(reconcile_json(result, cov))
     else:
-        sys.stdout.write(reconcile_text(result))
+        sys.stdout.write(reconcile_text(result, cov))
     return result.exit_code

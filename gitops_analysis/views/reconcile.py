@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 
+from gitops_analysis.analysis.coverage import Coverage
 from gitops_analysis.core.words import plural
 from gitops_analysis.live.reconcile import REASON_ORDER, REASONS, ReconcileResult
 
 
-def reconcile_json(result: ReconcileResult) -> str:
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+def reconcile_json(result: ReconcileResult, cov: Coverage | None = None) -> str:
+    doc = result.to_dict()
+    if cov is not None:  # what the predictions could not see
+        doc["coverage"] = cov.as_dict()
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def _res(row) -> str:
@@ -21,7 +25,7 @@ def _res(row) -> str:
     return f"{gk} {ns}{row['name']}"
 
 
-def reconcile_text(result: ReconcileResult) -> str:
+def reconcile_text(result: ReconcileResult, cov: Coverage | None = None) -> str:
     s = result.summary
     a = s["apps"]
     out = [f"reconcile: dataset {s['dataset']} against {s['export']}",
@@ -78,6 +82,8 @@ def reconcile_text(result: ReconcileResult) -> str:
             out.append(f"      predicted: {r['predicted_message']}")
             if r["observed_message"]:
                 out.append(f"      observed:  {r['observed_message']}")
+    if cov is not None:  # what the predictions could not see
+        out += ["", cov.line(f"predictions made on {s['dataset']}")]
     return "\n".join(out) + "\n"
 
 
