@@ -233,3 +233,53 @@ def test_the_date_is_given_never_read_from_the_clock(tmp_path):
     assert dated.returncode == 0, dated.stderr
     text = (tmp_path / "dated" / "incident.md").read_text()
     assert "- **Date:** 2026-12-01" in text
+
+
+def _notebook(folder: Path, name: str, *cells: str) -> None:
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]})]
+    book.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                   "language": "python"}
+    nbformat.write(book, folder / f"{name}.ipynb")
+
+
+# what libzmq prints when it aborts a kernel tearing its sockets down after the last cell
+ZMQ_ABORT = "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)"
+NOISE = f"import os; os.write(2, b'{ZMQ_ABORT}\\n'); os.write(1, b'raw stdout\\n')"
+
+
+def test_what_the_kernel_process_prints_stays_off_the_terminal(tmp_path, monkeypatch, capfd):
+    # the kernel writes straight to its file descriptors, past ipykernel's capture of the
+    # cells' output: that went to the terminal and broke the progress lines
+    from gitops_analysis.views import report as rep
+
+    books, out = tmp_path / "books", tmp_path / "out"
+    books.mkdir(), out.mkdir()
+    _notebook(books, "01-noisy", NOISE, "x = 1")
+    monkeypatch.setattr(rep, "notebooks_dir", lambda: books)
+    monkeypatch.setattr(rep, "NOTEBOOKS", ("01-noisy",))
+    assert rep.run_notebooks({}, out) == []
+    err = capfd.readouterr().err
+    assert ZMQ_ABORT not in err and "raw stdout" not in err
+    assert re.fullmatch(r"\[1/1\] 01-noisy \.\.\. ok \(\d+\.\d s\)\n", err), err
+    # the log is gone with the run, nothing left in the report folder or the temp folder
+    assert sorted(p.name for p in out.iterdir()) == ["01-noisy.html", "01-noisy.ipynb"]
+
+
+def test_a_failing_notebook_says_what_its_kernel_printed(tmp_path, monkeypatch, capfd):
+    from gitops_analysis.views import report as rep
+
+    books, out = tmp_path / "books", tmp_path / "out"
+    books.mkdir(), out.mkdir()
+    _notebook(books, "01-broken", NOISE, "raise ValueError('no such app')")
+    monkeypatch.setattr(rep, "notebooks_dir", lambda: books)
+    monkeypatch.setattr(rep, "NOTEBOOKS", ("01-broken",))
+    failures = rep.run_notebooks({}, out)
+    assert len(failures) == 1
+    assert "cell 3 failed: ValueError: no such app" in failures[0]
+    assert f"the kernel printed:\n    {ZMQ_ABORT}" in failures[0]
+    assert "raw stdout" in failures[0]
+    assert capfd.readouterr().err == "[1/1] 01-broken ... failed\n"

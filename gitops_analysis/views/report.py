@@ -9,8 +9,10 @@ holding the analysis is removed when they are done.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,12 +80,18 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
     return 0
 
 
-def kernel_manager_class():
+def kernel_manager_class(kernel_log: Path | None = None):
     """The kernel manager of the notebooks: local IPC sockets instead of TCP (ipykernel warns
     that TCP is unencrypted), and no SIGINT on shutdown. jupyter_client interrupts a kernel
     before asking it to shut down; an idle kernel then logs ``KeyboardInterrupt caught in
-    kernel`` while the notebook ran fine. The cells are done when nbclient shuts it down."""
-    import os
+    kernel`` while the notebook ran fine. The cells are done when nbclient shuts it down.
+
+    With ``kernel_log``, what the kernel process itself writes to its stdout and stderr (not
+    the cells' output, which ipykernel sends to the notebook) goes to that file instead of the
+    terminal. libzmq may abort a kernel while it tears its sockets down after the last cell
+    (``Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:...)``, a race in libzmq's
+    context termination): the notebook is complete by then, and the line only scrambled the
+    progress output. The log is shown when a notebook fails."""
     import uuid
 
     from jupyter_client.manager import AsyncKernelManager
@@ -105,6 +113,15 @@ def kernel_manager_class():
                 return
             await super()._async_interrupt_kernel()
 
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+            if kernel_log is None:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+                return
+            # the child keeps its own copy of the descriptor
+            with open(kernel_log, "ab") as log:
+                kw["stdout"] = kw["stderr"] = log
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
     return QuietKernelManager
 
 
@@ -115,10 +132,11 @@ def run_notebooks(params: dict, folder: Path) -> list[str]:
     from gitops_analysis.views.html import write_html
 
     source = notebooks_dir()
-    manager = kernel_manager_class()
     failures = []
     for i, name in enumerate(NOTEBOOKS, start=1):
         target = folder / f"{name}.ipynb"
+        log = _kernel_log_file()
+        manager = kernel_manager_class(log)
         sys.stderr.write(f"[{i}/{len(NOTEBOOKS)}] {name} ... ")
         sys.stderr.flush()
         started = time.perf_counter()
@@ -130,16 +148,41 @@ def run_notebooks(params: dict, folder: Path) -> list[str]:
         except PapermillExecutionError as exc:
             sys.stderr.write("failed\n")
             failures.append(f"{target}: cell {exc.exec_count} failed: {exc.ename}: "
-                            f"{exc.evalue}: open the notebook to see the traceback")
+                            f"{exc.evalue}: open the notebook to see the traceback"
+                            + _kernel_said(log))
         except GitopsAnalysisError as exc:
             sys.stderr.write("failed\n")
-            failures.append(f"{target}: {exc}")
+            failures.append(f"{target}: {exc}" + _kernel_said(log))
+        except Exception as exc:  # the kernel died or did not start: say what it printed
+            sys.stderr.write("failed\n")
+            failures.append(f"{target}: the notebook's kernel failed: {type(exc).__name__}: "
+                            f"{exc}" + _kernel_said(log))
         else:
             sys.stderr.write(f"ok ({time.perf_counter() - started:.1f} s)\n")
+        finally:
+            log.unlink(missing_ok=True)
         if target.exists():
             _strip_timing(target)
             write_html(target)
     return failures
+
+
+def _kernel_log_file() -> Path:
+    handle, name = tempfile.mkstemp(prefix="gitops-analysis-kernel-", suffix=".log")
+    os.close(handle)
+    return Path(name)
+
+
+def _kernel_said(log: Path, lines: int = 20) -> str:
+    """The last lines the kernel process printed, for a failure message."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+    if not text:
+        return ""
+    tail = text.splitlines()[-lines:]
+    return "\n  the kernel printed:\n" + "\n".join(f"    {line}" for line in tail)
 
 
 def _strip_timing(path: Path) -> None:
