@@ -21,6 +21,7 @@ from conftest import DEMO, ROOT
 from gitops_analysis import load_dataset, run_rules
 from gitops_analysis.analysis.graph import blast_radius, wave_graph
 from gitops_analysis.views import plots
+from gitops_analysis.views import wave_layout as wl
 from gitops_analysis.views.html import DPI, IMAGE_WIDTH_PX, FigureOutput, png_size
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -65,7 +66,7 @@ def hand_graph() -> nx.DiGraph:
     return g
 
 
-def segments(route: plots.Route) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+def segments(route: wl.Route) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     pts = route.points
     segs = list(zip(pts, pts[1:]))
     if route.leader:
@@ -101,11 +102,11 @@ def hub(graph: nx.DiGraph) -> str:
 
 def layouts(fleets):
     demo = _graph_of(DEMO / "broken")
-    yield "fleet-10", plots.wave_layout(fleets[10])
-    yield "fleet-30", plots.wave_layout(fleets[30])
-    yield "fleet-100", plots.wave_layout(fleets[100])
-    yield "demo", plots.wave_layout(demo, highlight=hub(demo), blast=blast_radius(demo, hub(demo)))
-    yield "hand", plots.wave_layout(hand_graph(), highlight="hub", blast=["a", "b"])
+    yield "fleet-10", wl.wave_layout(fleets[10])
+    yield "fleet-30", wl.wave_layout(fleets[30])
+    yield "fleet-100", wl.wave_layout(fleets[100])
+    yield "demo", wl.wave_layout(demo, highlight=hub(demo), blast=blast_radius(demo, hub(demo)))
+    yield "hand", wl.wave_layout(hand_graph(), highlight="hub", blast=["a", "b"])
 
 
 def test_the_fleets_have_what_the_checks_need(fleets):
@@ -131,7 +132,7 @@ def test_a_hub_fans_out_on_lanes_of_its_own(fleets):
     # the issue: common-services -> jupyter / kserve / web-apps / spark read as one chain
     demo = _graph_of(DEMO / "broken")
     assert demo.out_degree(hub(demo)) == 9 and hub(demo).endswith("common-services")
-    lay = plots.wave_layout(demo)
+    lay = wl.wave_layout(demo)
     fan = [r for r in lay.routes if r.provider == hub(demo) and len(r.points) > 2]
     lanes = [r.points[2][1] for r in fan]  # start, out-track, lane, in-track, end
     assert len(fan) == 8 and len(set(lanes)) == len(fan)  # profiles: a straight neighbour
@@ -157,14 +158,14 @@ def test_arrowheads_touch_their_boxes(fleets):
                 assert box.y0 < y < box.y1, (name, r.consumer)
             # the last stretch is horizontal and longer than the arrowhead
             (xa, ya), (xb, yb) = r.points[-2:]
-            assert abs(ya - yb) < EPS and abs(xa - xb) > plots.ARROW_LEN
+            assert abs(ya - yb) < EPS and abs(xa - xb) > wl.ARROW_LEN
 
 
 def test_the_drawn_arrowheads_are_the_layout_s(tmp_path):
     from matplotlib.figure import Figure
 
     g = hand_graph()
-    lay = plots.wave_layout(g, highlight="hub", blast=["a", "b"])
+    lay = wl.wave_layout(g, highlight="hub", blast=["a", "b"])
     fig = Figure(figsize=(lay.width, lay.height))
     ax = fig.add_axes((0, 0, 1, 1))
     assert plots.plot_wave_graph(g, ax, layout=lay) is ax
@@ -190,7 +191,7 @@ def test_labels_overlap_nothing(fleets):
         rects = []
         for r in lay.routes:
             if r.label_at:
-                w, h = plots.text_size(r.label, plots.EDGE_PT)
+                w, h = wl.text_size(r.label, wl.EDGE_PT)
                 x, y = r.label_at
                 rects.append((r, (x - w / 2, y - h / 2, x + w / 2, y + h / 2)))
         assert rects or name == "fleet-100", name  # 90 edges: no labels, the table has them
@@ -209,7 +210,7 @@ def test_labels_overlap_nothing(fleets):
 
 
 def test_legend_lists_only_what_is_drawn():
-    lay = plots.wave_layout(hand_graph(), highlight="hub", blast=["a", "b"])
+    lay = wl.wave_layout(hand_graph(), highlight="hub", blast=["a", "b"])
     # statuses: failing, blocked, ok; orders: ok, race, late; hub + its two apps outlined
     assert [(k, t) for k, _, t, _ in lay.legend] == [
         ("node", "app ok"), ("node", "app failing"), ("node", "app blocked"),
@@ -220,7 +221,7 @@ def test_legend_lists_only_what_is_drawn():
     g.add_node("x", wave=0, status="ok")
     g.add_node("y", wave=1, status="ok")
     g.add_edge("x", "y", order="ok", reasons=("namespace:n",))
-    assert [t for _, _, t, _ in plots.wave_layout(g).legend] == [
+    assert [t for _, _, t, _ in wl.wave_layout(g).legend] == [
         "app ok", "needs, provider in an earlier wave"]
 
 
@@ -234,22 +235,22 @@ def test_blast_outline_only_on_the_blast_radius():
     edge = {p.get_gid()[4:]: to_hex(p.get_edgecolor()) for p in ax.patches
             if (p.get_gid() or "").startswith("box:")}
     assert len(edge) == 9
-    assert {n for n, c in edge.items() if c == plots.HIGHLIGHT} == {"hub", "a", "b"}
+    assert {n for n, c in edge.items() if c == wl.HIGHLIGHT} == {"hub", "a", "b"}
 
 
 def test_apps_are_shown_without_a_namespace_they_all_share():
-    assert plots.short_names(["argocd/a", "argocd/b-c"]) == {"argocd/a": "a", "argocd/b-c": "b-c"}
-    assert plots.short_names(["argocd/a", "team/a"]) == {"argocd/a": "argocd/a",
+    assert wl.short_names(["argocd/a", "argocd/b-c"]) == {"argocd/a": "a", "argocd/b-c": "b-c"}
+    assert wl.short_names(["argocd/a", "team/a"]) == {"argocd/a": "argocd/a",
                                                          "team/a": "team/a"}
-    assert plots.short_names(["a", "argocd/b"]) == {"a": "a", "argocd/b": "argocd/b"}
+    assert wl.short_names(["a", "argocd/b"]) == {"a": "a", "argocd/b": "argocd/b"}
     g = nx.relabel_nodes(hand_graph(), lambda n: f"argocd/{n}")
-    lay = plots.wave_layout(g, highlight="argocd/hub", blast=["argocd/a"])
+    lay = wl.wave_layout(g, highlight="argocd/hub", blast=["argocd/a"])
     assert lay.boxes["argocd/hub"].text == "hub\nfailing"
     assert lay.legend[-1][2] == "hub and the 1 app that fails with it"
 
 
 def test_sizes_stay_bounded_at_100_apps(fleets):
-    lay = plots.wave_layout(fleets[100])
+    lay = wl.wave_layout(fleets[100])
     # 7 waves of short names: every text stays >= 9 px, so the width is at most
     # 10 pt / 72 * 1200 px / 9 px = 18.5 in; 20 rows of boxes at least 0.4 in each
     assert lay.width <= 10 / 72 * IMAGE_WIDTH_PX / 9
@@ -287,7 +288,7 @@ def test_figures_are_png_bytes_that_do_not_change():
 
     def make() -> FigureOutput:
         g = hand_graph()
-        lay = plots.wave_layout(g)
+        lay = wl.wave_layout(g)
         fig = Figure(figsize=(lay.width, lay.height))
         ax = fig.add_axes((0, 0, 1, 1))
         plots.plot_wave_graph(g, ax, layout=lay)

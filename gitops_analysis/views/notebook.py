@@ -29,7 +29,7 @@ from gitops_analysis.load.argocdcm import read_settings
 from gitops_analysis.load.dataset import Dataset, load_dataset
 from gitops_analysis.load.projects import read_projects_file
 from gitops_analysis.rules import run_rules
-from gitops_analysis.views import plots
+from gitops_analysis.views import plots, wave_layout
 from gitops_analysis.views.html import FigureOutput, Table
 from gitops_analysis.views.text import summary_line
 from gitops_analysis.views.writeup import (
@@ -262,7 +262,7 @@ def plot_overlap(ctx: NotebookContext) -> FigureOutput:
         if a in differing.index and b in differing.index:
             differing.at[a, b] = differing.at[b, a] = n
     waves = dict(zip(ctx.ds.apps["app"], ctx.ds.apps["wave"]))
-    shown = plots.short_names(matrix.index)
+    shown = wave_layout.short_names(matrix.index)
     longest = max((len(f"{shown[a]}  (w{waves[a]})") for a in matrix.index), default=10)
     fig, ax = _figure(figure_size_for(len(matrix), longest))
     title = ("No two apps deploy the same resource" if pairs.empty else
@@ -310,7 +310,7 @@ def cascade_summary(ctx: NotebookContext) -> str:
 
 def _graph_figure(graph: nx.DiGraph, app: str | None, name: str, title: str) -> FigureOutput:
     radius = blast_radius(graph, app) if app else []
-    layout = plots.wave_layout(graph, highlight=app, blast=radius, title=title)
+    layout = wave_layout.wave_layout(graph, highlight=app, blast=radius, title=title)
     fig, ax = _figure((layout.width, layout.height), fill=True)
     plots.plot_wave_graph(graph, ax, layout=layout)
     return FigureOutput(fig, ax, name, layout)
@@ -329,7 +329,7 @@ def cascade_figure(ctx: NotebookContext) -> FigureOutput | None:
     if not ctx.app:
         return None
     keep = [ctx.app, *blast_radius(ctx.graph, ctx.app)]
-    name = plots.short_names(ctx.graph)[ctx.app]
+    name = wave_layout.short_names(ctx.graph)[ctx.app]
     return _graph_figure(ctx.graph.subgraph(keep).copy(), ctx.app, "cascade",
                          f"If {name} fails: the apps that fail with it")
 
