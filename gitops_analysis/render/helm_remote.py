@@ -11,11 +11,21 @@ The chart cache (``--chart-cache DIR``) keeps every archive fetched, one folder 
 chart, version as written), and is read first: a chart found there renders with no network.
 Archives are unpacked with :mod:`tarfile`'s ``data`` filter (no path outside the destination,
 no links out, no devices) and size limits.
+
+Plain HTTP to an OCI registry: only for a loopback host (``localhost``, 127.0.0.0/8, ``::1``),
+with ``helm pull --plain-http`` (Helm >= 3.13; the library's ``plain_http``). Helm itself always
+speaks HTTPS to a registry unless told, and Argo CD never tells it for a Helm source (its
+``PullOCI`` passes only ``--insecure-skip-tls-verify``, from the repository's ``insecure``
+credential; a plain-HTTP registry elsewhere is a repository setting, ``insecureOCIForceHttp``,
+and repository credentials are not read here). A registry on this machine is a test or
+development registry that serves no TLS, and a request to it leaves nothing through the network,
+so it gets plain HTTP; every other registry gets HTTPS with certificate checks, as in Argo CD.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import shutil
@@ -41,13 +51,31 @@ def oci_ref(repo_url: str, chart: str) -> str:
     return base.rstrip("/") + "/" + chart
 
 
+def is_loopback(repo_url: str) -> bool:
+    """The registry host of an OCI ``repoURL`` is this machine (plain HTTP: see the top)."""
+    rest = repo_url.removeprefix("oci://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    if host.startswith("["):  # [::1]:5000
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def pull_args(repo_url: str, chart: str, version: str, destination: str) -> list[str]:
-    """``helm pull`` as Argo CD runs it (``util/helm/cmd.go`` PullChart / PullOCI)."""
+    """``helm pull`` as Argo CD runs it (``util/helm/cmd.go`` Fetch / PullOCI), with
+    ``--plain-http`` for a registry on a loopback host."""
     args = ["pull", "--destination", destination]
     if version:
         args += ["--version", version]
     if is_oci(repo_url):
-        return args + [oci_ref(repo_url, chart)]
+        return args + (["--plain-http"] if is_loopback(repo_url) else []) + \
+            [oci_ref(repo_url, chart)]
     return args + ["--repo", repo_url, chart]
 
 
@@ -145,7 +173,9 @@ def library_pull(argv: list[str], cwd: str) -> tuple[int, str, str]:
     while i < len(argv):
         arg = argv[i]
         i += 1
-        if arg in flags and i < len(argv):
+        if arg == "--plain-http":
+            opts["plain_http"] = "1"
+        elif arg in flags and i < len(argv):
             opts[flags[arg]] = argv[i]
             i += 1
         elif not arg.startswith("-"):
@@ -155,7 +185,8 @@ def library_pull(argv: list[str], cwd: str) -> tuple[int, str, str]:
     try:
         helm_python.pull(positional[0], destination=os.path.join(cwd, opts["destination"]),
                          version=opts.get("version") or None,
-                         repo_url=opts.get("repo_url") or None)
+                         repo_url=opts.get("repo_url") or None,
+                         plain_http=bool(opts.get("plain_http")))
     except (helm_python.HelmError, KeyError) as exc:
         return 1, "", f"Error: {exc}\n"
     return 0, "", ""
