@@ -38,6 +38,7 @@ EXE = str(Path(sys.executable).with_name("gitops-analysis"))
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+STALL = "6.6.6"  # the tag the registry never answers for
 
 CHART_YAML = """\
 apiVersion: v2
@@ -157,6 +158,9 @@ class _Registry(http.server.BaseHTTPRequestHandler):
         if kind == "list":
             return self._answer(200, json.dumps({"name": name,
                                                  "tags": sorted(repo["tags"])}).encode())
+        if kind == "manifests" and ref == STALL:
+            self.server.release.wait(120)  # a registry that takes the request and never answers
+            return self._error(404, "MANIFEST_UNKNOWN", "manifest unknown")
         if kind == "manifests":
             digest = ref if ref.startswith("sha256:") else repo["tags"].get(ref, "")
             if digest not in repo["manifests"]:
@@ -185,13 +189,18 @@ class _Server(http.server.ThreadingHTTPServer):
     repositories: dict[str, dict[str, dict[str, bytes | str]]]
     seen: list[tuple[str, str]]
     artifact: Artifact
+    release: threading.Event
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that went away
+            super().handle_error(request, client_address)
 
 
 @pytest.fixture
 def registry():
     artifact = Artifact()
     server = _Server(("127.0.0.1", 0), _Registry)
-    server.artifact, server.seen = artifact, []
+    server.artifact, server.seen, server.release = artifact, [], threading.Event()
     server.repositories = {"charts/mychart": {
         "tags": {"1.2.3": _digest(artifact.manifest)},
         "manifests": {_digest(artifact.manifest): artifact.manifest},
@@ -203,6 +212,7 @@ def registry():
 
     def stop():
         if state["running"]:
+            server.release.set()
             server.shutdown()
             server.server_close()
             thread.join(5)
@@ -364,6 +374,36 @@ def test_a_tag_the_registry_lacks_fails_as_a_missing_helm_repository_version(tmp
     assert shape["oci-bare"] == shape["oci-scheme"] == shape["http-repo"]
     assert ("GET", "/v2/charts/mychart/manifests/9.9.9") in registry["seen"]
     assert not list((tmp_path / "charts").rglob("*.tgz"))  # nothing kept of a failed pull
+
+
+def test_a_version_constraint_is_resolved_from_the_registrys_tags(tmp_path, registry):
+    """Helm's ``getOciURI``: a ``--version`` that is not a version is matched against the
+    repository's tags (``GET /v2/<name>/tags/list``), the newest that fits is pulled."""
+    host = registry["host"]
+    repo = _repo(tmp_path, _app("oci-range", f"oci://{host}/charts", ">=1.0.0 <2.0.0"))
+    proc = _render(repo, tmp_path / "a", "--allow-remote", "--chart-cache", tmp_path / "charts")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert ("GET", "/v2/charts/mychart/tags/list") in registry["seen"]
+    assert ("GET", "/v2/charts/mychart/manifests/1.2.3") in registry["seen"]
+    cm = _objects(tmp_path / "a", "oci-range")["ConfigMap", "oci-range-settings"]
+    assert cm["data"]["chart"] == "mychart-1.2.3"
+    assert [p.name for p in (tmp_path / "charts").rglob("*.tgz")] == ["mychart-1.2.3.tgz"]
+
+
+def test_a_registry_that_never_answers_is_cut_at_the_time_limit(tmp_path, registry):
+    repo = _repo(tmp_path, _app("oci-stall", f"{registry['host']}/charts", STALL))
+    started = time.monotonic()
+    env = {**os.environ, "GITOPS_ANALYSIS_CACHE": str(tmp_path / "render-cache")}
+    proc = subprocess.run(
+        [EXE, "render", str(repo), "--apps", str(repo / "apps"), "--out", str(tmp_path / "a"),
+         "--helm", "helm-python-sdk", "--no-cache", "--timeout", "2", "--allow-remote"],
+        capture_output=True, text=True, timeout=wall_clock_limit(30, below=110), check=False,
+        env=env)
+    assert time.monotonic() - started < wall_clock_limit(10, below=100)
+    assert proc.returncode == 1
+    stalled = _status(tmp_path / "a")["oci-stall"]
+    assert stalled["status"] == "failed" and "timed out after 2 s" in stalled["message"]
+    assert ("GET", f"/v2/charts/mychart/manifests/{STALL}") in registry["seen"]
 
 
 def test_plain_http_only_for_a_registry_on_a_loopback_host():
