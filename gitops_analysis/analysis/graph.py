@@ -26,6 +26,9 @@ def wave_graph(dataset, findings: pd.DataFrame) -> nx.DiGraph:
     coverage state (analysed, partial, not-analysed) and ``analysis_reason``. ``replace`` and
     ``server_side_apply``: the app syncs with Replace=true / ServerSideApply=true;
     ``replaced_resources``: its resources annotated Replace=true (replaced, not applied).
+    ``appset``, ``rollout_step``, ``rollout_steps``: the ApplicationSet that generated it, the
+    RollingSync step that selects it (1-based; 0: none) and how many steps it has (0: no
+    RollingSync).
     """
     need_frame = needs(dataset)
     roots = failing_roots(findings)
@@ -48,7 +51,10 @@ def wave_graph(dataset, findings: pd.DataFrame) -> nx.DiGraph:
                    # how its sync writes objects (gitops-engine sync_context.go)
                    replace="Replace=true" in row.sync_options,
                    server_side_apply="ServerSideApply=true" in row.sync_options,
-                   replaced_resources=int(replaced.get(row.app, 0)))
+                   replaced_resources=int(replaced.get(row.app, 0)),
+                   # its ApplicationSet's RollingSync: step (1-based, 0: none) of how many
+                   appset=row.appset, rollout_step=int(row.rollout_step),
+                   rollout_steps=int(row.rollout_steps))
     edges = dependency_edges(need_frame, dataset.apps)
     for (provider, consumer), f in edges.groupby(["provider", "consumer"], sort=True):
         order = max(f["order"], key=_ORDER_RANK.__getitem__)

@@ -76,6 +76,10 @@ FRAMES: dict[str, tuple[Column, ...]] = {
                                      "JSON with sorted keys; '' when not generated"),
         Column("rollout_step", INT, "the RollingSync step of its ApplicationSet that selects it "
                                     "(1-based: the order of the rollout); 0: none"),
+        Column("rollout_steps", INT, "how many RollingSync steps its ApplicationSet has; 0: no "
+                                     "RollingSync (with steps and rollout_step 0, no step "
+                                     "selects the app: the ApplicationSet controller never "
+                                     "syncs it)"),
         Column("resources", INT, "resource rows of this app"),
         Column("file", STR, "the Application's file, relative to the dataset"),
         Column("line", INT, "line of the Application document in that file"),

@@ -256,7 +256,9 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     # pandas is imported only now: the reading above runs in workers forked before it
     from gitops_analysis.load import frames
 
-    apps_frame, sources_frame = frames.apps_frames(app_records, rendered_apps, status, rows)
+    appsets = status_doc.get("appsets")
+    apps_frame, sources_frame = frames.apps_frames(app_records, rendered_apps, status, rows,
+                                                   appsets if isinstance(appsets, dict) else {})
     acc.apps_without_render = int((apps_frame["render_status"] == "missing").sum())
     crd_frame = frames.crds_frame(crds, apps_by_name)
     webhook_frame = frames.webhooks_frame(webhooks, apps_by_name)

@@ -16,7 +16,9 @@ from gitops_analysis.load.applications import AppRecord
 
 
 def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, Any],
-                rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                rows: list[dict], appsets: dict[str, Any] | None = None
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The apps and sources frames; ``status`` and ``appsets`` are render-status.json's."""
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["app"]] = counts.get(r["app"], 0) + 1
@@ -47,7 +49,7 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
             row["render_message"] = (f"{row['file']}:{row['line']}: no rendered/{stem}.yaml or "
                                      f"rendered/{stem}/: render the app (gitops-analysis render)")
         row["resources"] = counts.get(name, 0)
-        _appset_columns(row, st)
+        _appset_columns(row, st, appsets or {})
         app_rows.append(row)
         found = st.get("source_types")
         types: list[Any] = found if isinstance(found, list) else []
@@ -67,8 +69,9 @@ def apps_frames(records: list[AppRecord], rendered: set[str], status: dict[str, 
     return apps, sources
 
 
-def _appset_columns(row: dict, st: dict[str, Any]) -> None:
-    """The ApplicationSet that generated the app, as render-status.json records it."""
+def _appset_columns(row: dict, st: dict[str, Any], appsets: dict[str, Any]) -> None:
+    """The ApplicationSet that generated the app, as render-status.json records it, and its
+    RollingSync: the step that selects the app, and how many steps there are."""
     appset = st.get("appset")
     if not isinstance(appset, str) or not appset:
         return
@@ -79,6 +82,9 @@ def _appset_columns(row: dict, st: dict[str, Any]) -> None:
     step = st.get("rollout_step")
     row["rollout_step"] = step if isinstance(step, int) and not isinstance(step, bool) and \
         step > 0 else 0
+    entry = appsets.get(appset)
+    steps = entry.get("rolling_steps") if isinstance(entry, dict) else None
+    row["rollout_steps"] = len(steps) if isinstance(steps, list) else 0
 
 
 def crds_frame(crds: list[dict], apps_by_name: dict) -> pd.DataFrame:

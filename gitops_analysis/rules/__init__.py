@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (registration)
     namespaces,
     ownership,
     projects,
+    rollouts,
     sync_options,
     tracking,
     webhooks,

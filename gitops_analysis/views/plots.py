@@ -16,12 +16,15 @@ from gitops_analysis.views.wave_layout import (
     ARROW_HALF,
     ARROW_LEN,
     EDGE_PT,
+    GROUP_PT,
     HEAD_PT,
     HIGHLIGHT,
     LEGEND_PT,
+    NO_STEP_COLOUR,
     NODE_PT,
     ORDER_COLOURS,
     STATUS_COLOURS,
+    STEP_COLOUR,
     TITLE_PT,
     WaveLayout,
     short_names,
@@ -114,6 +117,12 @@ def plot_wave_graph(graph: nx.DiGraph, ax: Axes, *, highlight: str | None = None
                     va="center", zorder=3, parse_math=False, linespacing=1.2,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour,
                           "lw": 0.6})
+    for g in lay.groups:  # RollingSync steps: a dashed frame under the edges, labelled
+        colour = STEP_COLOUR if g.step else NO_STEP_COLOUR
+        ax.add_patch(Rectangle((g.x0, g.y0), g.x1 - g.x0, g.y1 - g.y0, fill=False, ec=colour,
+                               lw=1.1, ls=(0, (4, 2)), zorder=0, gid=f"step:{g.label}"))
+        ax.text(*g.label_at, g.label, ha="left", va="center", fontsize=GROUP_PT, color=colour,
+                zorder=5, parse_math=False)
     for b in lay.boxes.values():
         lw = 3.0 if b.name == lay.highlight else (2.0 if b.name in lay.outlined else 0.8)
         ax.add_patch(FancyBboxPatch((b.x0, b.y0), b.x1 - b.x0, b.y1 - b.y0,
@@ -129,6 +138,9 @@ def plot_wave_graph(graph: nx.DiGraph, ax: Axes, *, highlight: str | None = None
     for kind, colour, text, (x, y) in lay.legend:
         if kind == "edge":
             ax.add_line(Line2D([x, x + 0.3], [y, y], color=colour, lw=1.8))
+        elif kind == "step":
+            ax.add_patch(Rectangle((x, y - 0.07), 0.3, 0.14, fill=False, ec=colour, lw=1.1,
+                                   ls=(0, (4, 2))))
         else:
             ax.add_patch(Rectangle((x, y - 0.07), 0.3, 0.14,
                                    fc=colour if kind == "node" else "white",

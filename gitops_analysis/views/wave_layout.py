@@ -25,6 +25,10 @@ _ORDER_TEXT = {"ok": "needs, provider in an earlier wave", "race": "needs, same 
                "late": "needs, provider in a later wave"}
 
 NODE_PT, EDGE_PT, HEAD_PT, LEGEND_PT, TITLE_PT = 10.0, 9.0, 10.0, 9.0, 12.0
+GROUP_PT = 9.0      # the label of a RollingSync step
+GROUP_PAD = 0.06    # frame of a RollingSync step around its boxes (less than GAP_PAD)
+STEP_COLOUR = "#404040"
+NO_STEP_COLOUR = "#d55e00"  # generated but selected by no step: never synced by the appset
 PAD = 0.07          # text to box edge (in)
 PORT_SP = 0.05      # between two edge ends on one side of a box
 TRACK_SP = 0.06     # between two vertical tracks in a gap
@@ -95,6 +99,54 @@ class Route:
 
 
 @dataclass
+class Group:
+    """The apps of one column that one RollingSync step of an ApplicationSet selects: the
+    ApplicationSet controller syncs a step once every app of the step before is healthy
+    (progressive syncs, ``applicationset/controllers/applicationset_controller.go``). ``step``
+    0: no step selects them; the controller never syncs them (Argo CD's Progressive Syncs
+    documentation: they must be synced by hand)."""
+    appset: str
+    step: int
+    steps: int
+    members: list[str]
+    label: str = ""
+    x0: float = 0.0
+    y0: float = 0.0
+    x1: float = 0.0
+    y1: float = 0.0
+    label_at: tuple[float, float] = (0.0, 0.0)
+
+
+def rollout(graph: nx.DiGraph, node: str) -> tuple[str, int, int] | None:
+    """(ApplicationSet, step, steps) of an app its ApplicationSet rolls out with RollingSync."""
+    d = graph.nodes[node]
+    steps = int(d.get("rollout_steps", 0) or 0)
+    return (str(d.get("appset", "")), int(d.get("rollout_step", 0) or 0), steps) if steps \
+        else None
+
+
+def _groups(graph: nx.DiGraph, layers: dict[int, list[str]], row: dict[str, int]
+            ) -> list[tuple[int, Group]]:
+    """The RollingSync steps of each column (their apps are on adjacent rows), with labels."""
+    found: list[tuple[int, Group]] = []
+    sets = short_names(sorted({r[0] for n in graph if (r := rollout(graph, n))}))
+    for c, names in enumerate(layers.values()):
+        for n in sorted(names, key=row.__getitem__):
+            r = rollout(graph, n)
+            if r is None:
+                continue
+            last = found[-1][1] if found and found[-1][0] == c else None
+            if last and (last.appset, last.step) == r[:2] and row[n] == row[last.members[-1]] + 1:
+                last.members.append(n)
+                continue
+            appset, step, steps = r
+            label = (f"{sets[appset]}: step {step} of {steps}" if step else
+                     f"{sets[appset]}: in no step")
+            found.append((c, Group(appset, step, steps, [n], label)))
+    return found
+
+
+@dataclass
 class WaveLayout:
     """Everything the wave graph draws, in inches from the top-left corner (y downwards)."""
     width: float
@@ -106,23 +158,37 @@ class WaveLayout:
     title: tuple[float, float, str]
     highlight: str | None
     outlined: set[str]  # the highlight and its blast radius
+    groups: list[Group] = field(default_factory=list)  # RollingSync steps
 
     def texts(self) -> list[tuple[str, float]]:
         """Every text drawn and its size in points."""
         out = [(b.text, NODE_PT) for b in self.boxes.values()]
+        out += [(g.label, GROUP_PT) for g in self.groups]
         out += [(r.label, EDGE_PT) for r in self.routes if r.label_at]
         out += [(h[2], HEAD_PT) for h in self.headers] + [(e[2], LEGEND_PT) for e in self.legend]
         return out + [(self.title[2], TITLE_PT)]
 
 
 def _rows(graph: nx.DiGraph, layers: dict[int, list[str]]) -> dict[str, int]:
-    """Row of each app in its column: by the mean row of its providers to the left, then name."""
+    """Row of each app in its column: by the mean row of its providers to the left, then name.
+    The apps of a RollingSync ApplicationSet stay together, by step (apps in no step last),
+    where the first of them would be."""
     row: dict[str, int] = {}
     for names in layers.values():
-        def key(n: str) -> tuple[float, str]:
+        base = {}
+        for n in names:
             ups = [row[p] for p in graph.predecessors(n) if p in row]
-            return (sum(ups) / len(ups) if ups else float(len(graph)), n)
-        row.update({n: i for i, n in enumerate(sorted(names, key=key))})
+            base[n] = (sum(ups) / len(ups) if ups else float(len(graph)), n)
+        first: dict[str, tuple[float, str]] = {}
+        for n in names:
+            if r := rollout(graph, n):
+                first[r[0]] = min(first.get(r[0], base[n]), base[n])
+        key: dict[str, tuple[tuple[float, str], str, int, str]] = {}
+        for n in names:
+            r = rollout(graph, n)
+            key[n] = (base[n], "", 0, n) if r is None else \
+                (first[r[0]], r[0], r[1] or r[2] + 1, n)
+        row.update({n: i for i, n in enumerate(sorted(names, key=key.__getitem__))})
     return row
 
 
@@ -286,6 +352,9 @@ def wave_layout(graph: nx.DiGraph, *, highlight: str | None = None,
         size[n] = (w + 2 * PAD, max([h + 2 * PAD] + need))
     # rows and channels from the top
     band = [max([size[n][1] for n in graph if row[n] == r], default=0.4) for r in range(nrows)]
+    groups = _groups(graph, layers, row)
+    group_h = text_size("Ag", GROUP_PT)[1] + 0.06
+    starts = {row[g.members[0]] for _, g in groups}  # rows under a step's label
     head_h, title_h = text_size("wave", HEAD_PT)[1], text_size(title, TITLE_PT)[1]
     top = MARGIN + title_h + 0.15 + head_h + 0.1
     depth, row_y = top, []
@@ -298,12 +367,15 @@ def wave_layout(graph: nx.DiGraph, *, highlight: str | None = None,
             depth += h
         depth += 0.08 if lanes[k] else 0.06
         if k < nrows:
+            depth += group_h if k in starts else 0.0
             row_y.append(depth + band[k] / 2)
             depth += band[k]
     _ports(edges, row_y, row, size)
     ntracks = _tracks(edges)
     # columns as wide as their widest box or label; gaps as their tracks and labels
     col_w = [max(size[n][0] for n in names) for names in layers.values()]
+    for c, g in groups:
+        col_w[c] = max(col_w[c], text_size(g.label, GROUP_PT)[0] + 0.04)
     zone = [0.0] * ncols
     place: dict[int, tuple[str, int]] = {}
     for e in edges:
@@ -338,6 +410,11 @@ def wave_layout(graph: nx.DiGraph, *, highlight: str | None = None,
         cx, (w, h), y = col_x[col[n]] + col_w[col[n]] / 2, size[n], row_y[row[n]]
         boxes[n] = Box(n, cx - w / 2, y - h / 2, cx + w / 2, y + h / 2, text[n],
                        graph.nodes[n]["status"])
+    for c, g in groups:
+        g.x0, g.x1 = col_x[c] - GROUP_PAD, col_x[c] + col_w[c] + GROUP_PAD
+        g.y0 = boxes[g.members[0]].y0 - group_h - 0.02
+        g.y1 = max(boxes[n].y1 for n in g.members) + 0.05
+        g.label_at = (col_x[c], g.y0 + group_h / 2 + 0.01)
     routes = []
     for e in edges:
         bu, bv = boxes[e.u], boxes[e.v]
@@ -365,6 +442,13 @@ def wave_layout(graph: nx.DiGraph, *, highlight: str | None = None,
              if any(d["status"] == s for _, d in graph.nodes(data=True))]
     items += [("edge", ORDER_COLOURS[o], _ORDER_TEXT[o]) for o in ORDER_COLOURS
               if any(e.order == o for e in edges)]
+    kinds = {g.step > 0 for _, g in groups}
+    if True in kinds:
+        items.append(("step", STEP_COLOUR,
+                      "RollingSync step: synced when the step before is healthy"))
+    if False in kinds:
+        items.append(("step", NO_STEP_COLOUR, "in no RollingSync step: never synced by its "
+                      "ApplicationSet"))
     if highlight in outlined:
         more, name = len(outlined) - 1, shown[highlight]
         items.append(("outline", HIGHLIGHT, f"{name} and the {more} app{'s' * (more != 1)} "
@@ -381,4 +465,5 @@ def wave_layout(graph: nx.DiGraph, *, highlight: str | None = None,
     return WaveLayout(width, depth + line_h + MARGIN, boxes, routes,
                       [(col_x[c] + col_w[c] / 2, top - 0.1 - head_h / 2, f"wave {w}")
                        for c, w in enumerate(layers)], legend,
-                      (width / 2, MARGIN + title_h / 2, title), highlight, outlined)
+                      (width / 2, MARGIN + title_h / 2, title), highlight, outlined,
+                      [g for _, g in groups])
