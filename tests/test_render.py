@@ -574,7 +574,7 @@ def test_deeply_nested_documents_under_the_repository_are_refused_per_app(tmp_pa
     assert proc.stdout.splitlines() == [
         "argocd/nested: failed: deep/app.yaml:5: Failed to unmarshal 'app.yaml': nested more than 500 "
         "levels deep: fix the file",
-        "argocd/plain: ok: 1 documents (directory)"]
+        "argocd/plain: ok: 1 document (directory)"]
 
 
 def test_application_names_follow_the_api_servers_rule(tmp_path, capsys):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops_analysis.core.words import plural
+
 #: the worst status first: an app with several sources gets the worst of theirs
 SEVERITY = ("escaped", "failed", "remote", "unsupported", "external", "ok")
 
@@ -107,7 +109,7 @@ class AppRender:
 
     def line(self) -> str:
         if self.status == "ok":
-            return f"{self.name}: ok: {self.documents} documents ({self.renderer})"
+            return f"{self.name}: ok: {plural(self.documents, 'document')} ({self.renderer})"
         return f"{self.name}: {self.status}: {self.message}"
 
 
