@@ -122,3 +122,23 @@ def test_the_wave_graph_never_shows_an_unread_app_as_ok(tmp_path):
         ("ok", "analysed")
     assert (g.nodes["argocd/cert-manager"]["status"],
             g.nodes["argocd/cert-manager"]["analysis_reason"]) == ("not-analysed", "remote")
+
+
+def test_an_unreachable_applicationset_is_counted_once_as_unreachable(tmp_path):
+    """render-status.json lists 2 unreachable files (an ApplicationSet and an Application) and
+    one ApplicationSet that was reached but not expanded: 1 not expanded, 2 unreachable."""
+    root = write_dataset(tmp_path / "ds", {"web": application("web")},
+                         {"web.yaml": CONFIGMAP})
+    (root / "render-status.json").write_text(json.dumps({
+        "apps": {"web": {"status": "ok", "message": ""}},
+        "appsets": {"argocd/prs": {"complete": False, "gaps": [
+            {"generator": "pullRequest", "message": "needs the SCM provider's API"}]}},
+        "unreachable": [
+            {"kind": "ApplicationSet", "name": "argocd/set", "file": "apps/set.yaml", "line": 1},
+            {"kind": "Application", "name": "argocd/lone", "file": "apps/lone.yaml", "line": 1}]}))
+    cov = coverage(load_dataset(root))
+    d = cov.as_dict()
+    assert [g["name"] for g in d["not_expanded"]] == ["argocd/prs"]
+    assert [g["name"] for g in d["unreachable"]] == ["argocd/set", "argocd/lone"]
+    assert cov.line("ds") == ("ds: 1 of 1 app analysed; 1 ApplicationSet not expanded; "
+                              "2 unreachable files not rendered")

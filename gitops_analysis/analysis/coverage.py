@@ -68,7 +68,9 @@ class Coverage:
                         for r in partial.itertuples(index=False)],
             "not_analysed": [{"app": r.app, "reason": r.reason, "detail": r.detail}
                              for r in absent.itertuples(index=False)],
-            "not_expanded": [g for g in self.other if g["kind"] == "ApplicationSet"],
+            # an ApplicationSet no root reaches is unreachable, not "not expanded": once each
+            "not_expanded": [g for g in self.other if g["kind"] == "ApplicationSet"
+                             and g["reason"] != "unreachable"],
             "unreachable": [g for g in self.other if g["reason"] == "unreachable"],
         }
 
