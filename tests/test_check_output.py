@@ -87,6 +87,63 @@ def test_no_applications_or_nothing_rendered_exit_2(capsys, tmp_path):
     assert (code, out) == (2, "") and "nothing was analysed" in err
 
 
+def test_every_app_failing_as_argo_cd_would_is_a_comparison_error_not_a_usage_error(
+        capsys, tmp_path):
+    """render ran, and the only app's path does not exist: Argo CD shows a ComparisonError
+    (util/app/path/path.go), so check reports GA001 and exits 1, and says nothing else was
+    analysed (never "no findings", never "render the repository first")."""
+    root = write_dataset(tmp_path / "r6", {"a": application("a")}, {})
+    desc = "does-not-exist: app path does not exist"
+    (root / "render-status.json").write_text(json.dumps({"apps": {"argocd/a": {
+        "status": "failed", "message": desc + ": fix spec.source.path or add the folder",
+        "failure": {"kind": "path", "source": 0, "message": "failed to generate manifest for "
+                    "source 1 of 1: rpc error: code = Unknown desc = " + desc}}}}))
+    code, out, err = run(capsys, str(root))
+    lines = out.splitlines()
+    assert (code, err) == (1, "")
+    assert lines[0] == "r6: 0 of 1 app analysed; 1 not (render failed 1)"
+    assert "  argocd/a  GA001 comparison-error (1)" in lines
+    assert lines[-3:] == [
+        "1 error, 0 warnings (0 unproven) in 1 app; apps that will fail: argocd/a",
+        "nothing was analysed: its only app could not be analysed",
+        "  render failed 1: fix what the render failures above say, then render again"]
+    assert "no findings" not in out and "render the repository first" not in out
+
+
+def test_nothing_analysed_after_a_render_says_why_and_exits_3(capsys, tmp_path):
+    """Every app remote or unsupported: no finding, and nothing was looked at. Exit 3 (not 0,
+    not the usage error 2); --require-complete makes it 1, as for any app not analysed."""
+    plugin = "config-management plugin cmp is not run by gitops-analysis: render it yourself"
+    root = write_dataset(tmp_path / "cc", {n: application(n) for n in ("a", "b", "c")}, {})
+    _status(root, {"a": ("remote", "chart x from https://e.com: not fetched (offline)"),
+                   "b": ("remote", "chart y from https://e.com: not fetched (offline)"),
+                   "c": ("unsupported", plugin)})
+    code, out, err = run(capsys, str(root))
+    assert (code, err) == (3, "")
+    assert out.splitlines()[0] == "cc: 0 of 3 apps analysed; 3 not (remote 2, unsupported 1)"
+    assert out.splitlines()[-3:] == [
+        "nothing was analysed: none of the 3 apps could be analysed",
+        "  remote 2: pass --allow-remote or --chart-cache DIR to render",
+        "  unsupported 1: " + plugin]
+    assert "no findings" not in out
+    assert run(capsys, str(root), "--require-complete")[0] == 1
+    assert run(capsys, str(root), "--fail-on", "never")[0] == 3
+    code, out, err = run(capsys, str(root), "--format", "json")
+    assert (code, json.loads(out)["coverage"]["analysed"]) == (3, 0)
+    assert err == (f"gitops-analysis check: {root}: nothing was analysed: none of the 3 apps "
+                   "could be analysed: remote 2: pass --allow-remote or --chart-cache DIR to "
+                   f"render; unsupported 1: {plugin}\n")
+
+
+def test_a_rendered_folder_without_renders_asks_for_a_render(capsys, tmp_path):
+    # rendered/ is there (so not a usage error) but holds nothing for the app
+    root = write_dataset(tmp_path / "d", {"a": application("a")}, {})
+    code, out, _ = run(capsys, str(root))
+    assert code == 3
+    assert out.splitlines()[-1] == \
+        "  missing render 1: render the repository (gitops-analysis render REPO --out DATASET)"
+
+
 def test_the_cache_answers_only_for_the_same_dataset(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("GITOPS_ANALYSIS_CACHE", str(tmp_path / "cache"))
     x = tmp_path / "X"

@@ -34,6 +34,15 @@ REASONS = ("render failed", "remote", "external", "unsupported", "missing render
 
 COVERAGE_COLUMNS = ["app", "state", "reason", "detail"]
 
+# when no app at all could be analysed: what to do, by reason (unsupported says it itself)
+NOTHING_HINTS = {
+    "render failed": "fix what the render failures above say, then render again",
+    "remote": "pass --allow-remote or --chart-cache DIR to render",
+    "external": "pass --repo-map URL=DIR to render for the repositories they name",
+    "missing render": "render the repository (gitops-analysis render REPO --out DATASET)",
+    "refused file": "replace the refused files of rendered/ with plain files (render again)",
+}
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -73,6 +82,24 @@ class Coverage:
                              and g["reason"] != "unreachable"],
             "unreachable": [g for g in self.other if g["reason"] == "unreachable"],
         }
+
+    def nothing_analysed(self) -> list[str]:
+        """When no app could be analysed at all (and there are apps): why, then one line per
+        reason, most apps first, with what to do; else []."""
+        f = self.frame
+        if f.empty or not (f["state"] == "not-analysed").all():
+            return []
+        lines = ["nothing was analysed: " + ("its only app could not be analysed" if len(f) == 1
+                                              else f"none of the {len(f)} apps could be analysed")]
+        counts = f["reason"].value_counts()
+        for reason in sorted(counts.index, key=lambda r: (-int(counts[r]), r)):
+            details = f.loc[f["reason"] == reason, "detail"].value_counts()
+            top = sorted(details.index, key=lambda d: (-int(details[d]), d))
+            hint = NOTHING_HINTS.get(reason) or str(top[0]) + (
+                f" (and {len(top) - 1} other {'reason' if len(top) == 2 else 'reasons'}, "
+                "listed above)" if len(top) > 1 else "")
+            lines.append(f"{reason} {int(counts[reason])}: {hint}")
+        return lines
 
     def line(self, name: str) -> str:
         """One line a reader sees first: how much was looked at, and what was not."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from gitops_analysis.cli.common import (
     COMMAND_HELP,
     EXIT_FINDINGS,
+    EXIT_NOTHING,
     EXIT_OK,
     add_cluster_options,
     add_config_options,
@@ -62,7 +63,18 @@ def _exit(meta: dict, args: argparse.Namespace) -> int:
     code = exit_for(meta["severities"], args.fail_on)
     if args.require_complete and not meta["complete"]:
         return EXIT_FINDINGS
+    nothing = meta.get("nothing") or []
+    if nothing and args.format != "text":  # the text says it; a JSON or SARIF file does not
+        sys.stderr.write(f"gitops-analysis check: {args.dataset}: {nothing[0]}: "
+                         + "; ".join(nothing[1:]) + "\n")
+    if nothing and code == EXIT_OK:  # a check that looked at nothing never passes
+        return EXIT_NOTHING
     return code
+
+
+def _never_rendered(root: Path) -> bool:
+    """No render-status.json and no rendered/: render never ran on this dataset."""
+    return not (root / "render-status.json").exists() and not (root / "rendered").is_dir()
 
 
 def _settings(args: argparse.Namespace, config: Config) -> None:
@@ -117,7 +129,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from gitops_analysis.analysis.coverage import coverage
 
     cov = coverage(ds)
-    if (cov.frame["state"] == "not-analysed").all():
+    if (cov.frame["state"] == "not-analysed").all() and _never_rendered(Path(args.dataset)):
         raise NotADatasetError(
             f"nothing was analysed: none of the {len(ds.apps)} apps has a render",
             file=str(Path(args.dataset) / "rendered"),
@@ -150,7 +162,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         out = extras.check_text(text.findings_text(ds, findings, cov, text.Style(
             color=color, verbose=args.verbose, show_all=args.show_all)), silenced, match)
     meta = {"severities": {str(k): int(v) for k, v in findings["severity"].value_counts().items()},
-            "complete": cov.complete}
+            "complete": cov.complete, "nothing": cov.nothing_analysed()}
     if args.write_baseline:
         sys.stdout.write(out)
         return EXIT_OK

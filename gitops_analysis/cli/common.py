@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from gitops_analysis.load.dataset import Dataset
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_NOTHING = 3  # check: the dataset was rendered, but no app of it could be analysed
 
 COMMAND_HELP = {
     "inventory": "apps, resource counts by kind, and the accounting",

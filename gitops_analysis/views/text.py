@@ -105,9 +105,14 @@ def findings_text(ds, findings: pd.DataFrame, cov: Coverage, style: Style | None
     out = _Out(style or Style())
     _coverage_lines(out, ds, cov)
     out.line()
+    nothing = cov.nothing_analysed()
     if findings.empty:
-        out.line(f"no findings in what was analysed ({plural(ds.accounting.resources, 'resource')}"
-                 f" of {plural(int((cov.frame['state'] != 'not-analysed').sum()), 'app')})")
+        if nothing:  # never "no findings" when nothing was looked at
+            _nothing_lines(out, nothing)
+        else:
+            out.line(f"no findings in what was analysed "
+                     f"({plural(ds.accounting.resources, 'resource')} of "
+                     f"{plural(int((cov.frame['state'] != 'not-analysed').sum()), 'app')})")
         return "\n".join(out.lines) + "\n"
     roots = failing_roots(findings)
     consequence = findings["chain"].map(len) > 0
@@ -151,7 +156,15 @@ def findings_text(ds, findings: pd.DataFrame, cov: Coverage, style: Style | None
                     out.line(f"... {len(g) - PER_RULE} more (--show-all)", indent=4)
         out.line()
     out.line(summary_line(findings))
+    if nothing:  # the findings are render failures Argo CD shows too: nothing else was seen
+        _nothing_lines(out, nothing)
     return "\n".join(out.lines) + "\n"
+
+
+def _nothing_lines(out: _Out, nothing: list[str]) -> None:
+    out.line(nothing[0], colour="bold")
+    for hint in nothing[1:]:
+        out.line(hint, indent=2)
 
 
 def summary_line(findings: pd.DataFrame) -> str:
