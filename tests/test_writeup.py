@@ -291,6 +291,72 @@ def test_no_incident_says_how_much_was_looked_at(tmp_path):
             "could not find cert-manager.io/Certificate") in text
 
 
+def _failed_render_dataset(tmp_path):
+    """api (wave 0) and jobs (wave 2): their renders fail as Argo CD's would (the path does not
+    exist); web (wave 1) renders one ConfigMap."""
+    apps = {"api": application("api"), "web": application("web", wave="1"),
+            "jobs": application("jobs", wave="2")}
+    root = write_dataset(tmp_path, apps, {"web.yaml": CONFIGMAP})
+    desc = "failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = "
+    (root / "render-status.json").write_text(json.dumps({"apps": {
+        "argocd/web": {"status": "ok"},
+        "argocd/api": {"status": "failed", "message": "api: app path does not exist",
+                       "failure": {"source": 0, "kind": "path",
+                                   "message": desc + "api: app path does not exist"}},
+        "argocd/jobs": {"status": "failed", "message": "jobs: app path does not exist",
+                        "failure": {"source": 0, "kind": "path",
+                                    "message": desc + "jobs: app path does not exist"}}}}))
+    return root
+
+
+def test_a_fix_that_leaves_errors_never_says_it_clears_them(tmp_path):
+    # the fix cannot change a path that does not exist: the two ComparisonErrors stay after it,
+    # one of the incident (resolved by hand) and one of another app (outside the incident)
+    from gitops_analysis.fix.proof import make_fix
+
+    ds = load_dataset(_failed_render_dataset(tmp_path))
+    findings = run_rules(ds)
+    assert sorted(findings.loc[findings["severity"] == "error", "app"]) == \
+        ["argocd/api", "argocd/jobs"]
+    fix = make_fix(ds, findings=findings)
+    text = incident_markdown(ds, findings, wave_graph(ds, findings), app="argocd/api",
+                             dataset_label="ds", fix=fix)
+    assert "clears every error" not in text and "clear all" not in text
+    assert "exits 0 with no error;" not in text and "every app `ok`" not in text
+    assert ("- **Status:** open: predicted from the rendered manifests of `ds`; the fix below "
+            "clears what it can change; there remain 1 error until the steps to do by hand are "
+            "done and 1 error of another app, outside this incident (see Validation)") in text
+    solution = section(text, "Solution")
+    assert ("Applied to the analysis, these steps leave 2 errors of the 2 predicted: 1 error of "
+            "`argocd/api` that only the steps to do by hand resolve") in solution
+    validation = section(text, "Validation")
+    assert "What remains:" in validation
+    assert "- `argocd/jobs`: `Failed to load target state: " in validation
+    assert ("`render` reports `ok` for the 1 app it rendered before and for `argocd/api` once "
+            "its manifests generate") in validation
+    assert "`check` still reports the 1 error of another app, outside this incident" in validation
+    expected = section(text, "Expected results")
+    # api was never rendered: nothing is claimed about what it deploys
+    assert ("| `argocd/api` | fails: `ComparisonError` | Synced and Healthy once its manifests "
+            "generate (what it deploys was not read) |") in expected
+
+
+def test_several_candidates_are_alternatives(tmp_path):
+    apps = {"web": application("web", wave="1"), "cert-manager": application("cert-manager"),
+            "issuers": application("issuers")}
+    root = write_dataset(tmp_path, apps, {"web.yaml": NAMESPACE + "---\n" + CERT})
+    (root / "render-status.json").write_text(json.dumps({"apps": {
+        "argocd/web": {"status": "ok"},
+        "argocd/cert-manager": {"status": "remote", "message": "chart from a Helm repository"},
+        "argocd/issuers": {"status": "remote", "message": "chart from a Helm repository"}}}))
+    ds = load_dataset(root)
+    findings = run_rules(ds)
+    text = incident_markdown(ds, findings, wave_graph(ds, findings), dataset_label="ds")
+    # either app may supply the CRD: one of them is enough ("supplies", not "supply")
+    assert re.search(r"unless one of `argocd/(cert-manager|issuers)` and "
+                     r"`argocd/(cert-manager|issuers)` supplies it", text), text
+
+
 # -- Kubeflow ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

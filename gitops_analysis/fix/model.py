@@ -24,6 +24,9 @@ class Proof:
     after: dict
     remaining: pd.DataFrame  # findings left that the fix was meant to clear, with reasons
     rendered: dict[str, dict] = field(default_factory=dict)  # app -> real render check
+    # every error left after the fix (slug, app, message): those it was not meant to clear too
+    errors: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"slug": [], "app": [], "message": []}))
 
     @property
     def ok(self) -> bool:

@@ -37,7 +37,10 @@ def prove(ds, findings: pd.DataFrame, plan: FixPlan, *, health_check_configured:
                         after["app"].isin(plan.skip_dry_run))]
     remaining = remaining[["slug", "severity", "app", "kind", "name", "message"]] \
         .reset_index(drop=True)
-    return Proof(before=_counts(findings), after=_counts(after), remaining=remaining)
+    errors = after.loc[after["severity"] == "error", ["slug", "app", "message"]] \
+        .astype(str).reset_index(drop=True)
+    return Proof(before=_counts(findings), after=_counts(after), remaining=remaining,
+                 errors=errors)
 
 
 def shared_key_count(findings: pd.DataFrame) -> int:

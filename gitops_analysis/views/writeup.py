@@ -18,7 +18,7 @@ import pandas as pd
 from gitops_analysis.views import writeup_sections as sections
 from gitops_analysis.views import writeup_steps as steps
 from gitops_analysis.views.writeup_model import Model, build_model, choose_root, has_incident
-from gitops_analysis.views.writeup_sections import inline, n_of
+from gitops_analysis.views.writeup_sections import either, inline, n_of
 
 __all__ = ["choose_root", "has_incident", "incident_markdown", "writeup_model"]
 
@@ -98,7 +98,7 @@ def _no_incident(ds, findings: pd.DataFrame, label: str) -> str:
         lines += ["", "Possible problems, unproven because what they miss may come from an app "
                   "that was not analysed:", ""]
         for r in possible.head(20).itertuples(index=False):
-            who = ", ".join(f"`{a}`" for a in r.could_come_from[:3]) or "an app not analysed"
+            who = either(list(r.could_come_from[:3])) or "an app not analysed"
             lines.append(f"- `{r.app}`, unless {who} supplies it: {inline(r.message)}")
     warnings = findings[(findings["severity"] == "warning") &
                         (findings["confidence"] != "unproven")]

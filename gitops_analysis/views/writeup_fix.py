@@ -50,6 +50,9 @@ class FixFacts:
     shared_after: int
     remaining: tuple[tuple[str, str], ...]  # (app, message) left after the fix
     ok: bool
+    # every error left after the fix, (app, slug, message): what is changed by hand, or not
+    # part of the incident
+    errors_left: tuple[tuple[str, str, str], ...]
     needed_crds: tuple[tuple[str, str], ...]  # (group/Kind, CRD name) others need, still kept
     kept_by_namespace: tuple[tuple[str, int], ...]
     kept_cluster_scoped: int
@@ -160,6 +163,8 @@ def fix_facts(ds, root: str, fix: tuple[Any, Any], needs, shared_before: int) ->
         shared_after=len(shared_left[["kind", "name"]].drop_duplicates()),
         remaining=tuple((str(r.app), str(r.message)) for r in remaining.itertuples(index=False)),
         ok=bool(proof.ok), needed_crds=needed,
+        errors_left=tuple(sorted((str(r.app), str(r.slug), str(r.message))
+                                 for r in proof.errors.itertuples(index=False))),
         kept_by_namespace=tuple((str(k), int(v)) for k, v in ns.items()),
         kept_cluster_scoped=int((kept["namespace"] == "").sum()),
         kept_crds=int((kept["kind"] == "CustomResourceDefinition").sum()),

@@ -22,6 +22,24 @@ def listing(items, quote: bool = True) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def either(items, quote: bool = True) -> str:
+    """``a``; one of ``a``, ``b`` and ``c``: what only one of them needs to do."""
+    return listing(items, quote) if len(items) <= 1 else "one of " + listing(items, quote)
+
+
+def left_errors(m: Model) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """The errors the fix leaves, (app, slug, message): the incident's own (resolved by hand),
+    and those of other apps that are not part of this incident."""
+    incident = {m.root} | {b.app for b in m.blocked}
+    mine = [e for e in m.fix.errors_left if e[0] in incident]
+    return mine, [e for e in m.fix.errors_left if e[0] not in incident]
+
+
+def others(errors: list[tuple[str, str, str]]) -> str:
+    """'another app' or 'other apps': whose errors these are."""
+    return "another app" if len({a for a, _, _ in errors}) == 1 else "other apps"
+
+
 def some(items: list, limit: int) -> str:
     """``a``, ``b`` and 9 more."""
     if len(items) <= limit:
@@ -99,8 +117,16 @@ def header(m: Model, observed: dict | None = None) -> list[str]:
     else:
         issue = f"`{root}` (wave {wave})"
     f = m.fix
-    if f.ok:
+    if f.ok and not f.errors_after:
         proof = "the fix below, applied to the analysis, clears every error and shared resource"
+    elif f.ok:
+        by_hand, elsewhere = left_errors(m)
+        parts = ([f"{n_of(len(by_hand), 'error')} until the steps to do by hand are done"]
+                 if by_hand else []) + \
+            ([f"{n_of(len(elsewhere), 'error')} of {others(elsewhere)}, outside this incident"]
+             if elsewhere else [])
+        proof = ("the fix below clears what it can change; there remain "
+                 + " and ".join(parts) + " (see Validation)")
     else:
         proof = f"the fix below leaves {n_of(len(f.remaining), 'problem')} (see Validation)"
     status = f"open: predicted from the rendered manifests of `{m.label}`; {proof}"
@@ -240,7 +266,7 @@ def coverage(m: Model) -> list[str]:
         lines += [f"{n_of(len(m.possible), 'possible problem')} cannot be proven either way: "
                   "what they miss may come from an app that was not analysed.", ""]
         for p in m.possible[:20]:
-            where = listing(p.could_come_from[:3]) or "an app that was not analysed"
+            where = either(p.could_come_from[:3]) or "an app that was not analysed"
             cond = f" (`{p.condition}`)" if p.condition else ""
             lines.append(f"- `{p.app}` may fail{cond}, unless {where} supplies it: "
                          f"{inline(p.message)}")

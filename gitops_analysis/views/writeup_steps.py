@@ -8,7 +8,15 @@ import shlex
 
 from gitops_analysis.fix.patches import HEALTH_SNIPPET
 from gitops_analysis.views.writeup_model import Model
-from gitops_analysis.views.writeup_sections import code, inline, listing, n_of, table
+from gitops_analysis.views.writeup_sections import (
+    code,
+    inline,
+    left_errors,
+    listing,
+    n_of,
+    others,
+    table,
+)
 
 _TIMEOUT = 600
 
@@ -122,11 +130,25 @@ def solution(m: Model) -> list[str]:
     if step == 0:
         lines += ["The fix changes nothing: there is nothing it knows how to change.", ""]
     n = m.fix.errors_before
-    if m.fix.ok and n:
+    by_hand, elsewhere = left_errors(m)
+    if m.fix.ok and n and not m.fix.errors_after:
         lines.append("Nothing else needs changing: applied to the analysis, these steps clear "
                      + (f"the {n_of(n, 'predicted error')}" if n == 1 else
                         f"all {n_of(n, 'predicted error')}") + " (see Validation).")
+    elif m.fix.errors_after:
+        said = []
+        if by_hand:
+            said.append(f"{n_of(len(by_hand), 'error')} of `{root}` that only the steps to do "
+                        "by hand resolve (the analysis cannot apply them)")
+        if elsewhere:
+            apps = sorted({a for a, _, _ in elsewhere})
+            said.append(f"{n_of(len(elsewhere), 'error')} of {n_of(len(apps), 'other app')}, "
+                        "outside this incident (`gitops-analysis check` lists them)")
+        left = n_of(m.fix.errors_after, "error")
+        lines.append(f"Applied to the analysis, these steps leave {left} of the {n} predicted: "
+                     + "; ".join(said) + ".")
     return lines[:-1] if lines[-1] == "" else lines
+
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -203,9 +225,12 @@ def validation(m: Model) -> list[str]:
               if f.shared_before else "")
     lines.append(f"Applied to the analysis, the fix leaves {n_of(f.errors_after, 'error')} "
                  f"({f.errors_before} before) {shared}".rstrip() + ".")
-    if f.remaining:
+    left = list(dict.fromkeys(list(f.remaining) + [(a, msg) for a, _, msg in f.errors_left]))
+    if left:
         lines += ["", "What remains:", ""] + [f"- `{a or '(dataset)'}`: {inline(msg)}"
-                                              for a, msg in f.remaining[:10]]
+                                              for a, msg in left[:10]]
+        if len(left) > 10:
+            lines.append(f"- and {len(left) - 10} more (`gitops-analysis check` lists them)")
     lines += ["", "Check it on a real render of the fixed repository:", ""]
     cmds = _prepare(m)
     cm = ' --argocd-cm "$WORK/fix/argocd-cm.yaml"' if f.health_snippet else ""
@@ -217,9 +242,25 @@ def validation(m: Model) -> list[str]:
         names = "|".join(n.replace(".", "\\.") for _, n in f.needed_crds)
         cmds.append(f"grep -cE '^  name: ({names})$' \"$WORK/fixed/{s.rendered_file}\"")
     lines += code("\n".join(cmds), "sh")
-    expect = ["`render` reports every app `ok`", "`check` exits 0 with "
-              + ("no findings" if f.warnings_after == 0 else
-                 f"no error ({n_of(f.warnings_after, 'warning')} remain)")]
+    by_hand, elsewhere = left_errors(m)
+    rendered = "`render` reports every app `ok`" if not m.gaps else \
+        (f"`render` reports `ok` for the {n_of(m.analysed, 'app')} it rendered before"
+         + (f" and for `{m.root}` once its manifests generate" if m.root_state != "analysed"
+            else ""))
+    if not f.errors_after:
+        checked = "`check` exits 0 with " + ("no findings" if f.warnings_after == 0 else
+                                            f"no error ({n_of(f.warnings_after, 'warning')} "
+                                            "remain)")
+    elif not elsewhere:
+        checked = ("`check` exits 0 with no error once the steps to do by hand are done (until "
+                   f"then the {n_of(len(by_hand), 'error')} of `{m.root}` remain)")
+    else:
+        mine = (f", and the {n_of(len(by_hand), 'error')} of `{m.root}` until the steps to do "
+                "by hand are done") if by_hand else ""
+        checked = (f"`check` still reports the {n_of(len(elsewhere), 'error')} of "
+                   f"{others(elsewhere)}, outside this incident{mine}; it exits 1 until those "
+                   "are resolved too")
+    expect = [rendered, checked]
     if f.needed_crds and f.narrows:
         expect.append(f"`grep` counts {len(f.needed_crds)}: the CRDs other apps need are still "
                       f"in `{m.root}`")
@@ -315,7 +356,9 @@ def expected(m: Model) -> list[str]:
     rows = []
     now = ("fails: `" + m.causes[0].condition + "`") if m.causes else \
         (f"`SharedResourceWarning` on {m.shared.warned} resources" if m.shared else "-")
-    rows.append([f"`{m.root}`", now, f"Synced and Healthy, {n_of(f.kept, 'resource')}"])
+    root_after = f"Synced and Healthy, {n_of(f.kept, 'resource')}" if m.root_state == "analysed" \
+        else "Synced and Healthy once its manifests generate (what it deploys was not read)"
+    rows.append([f"`{m.root}`", now, root_after])
     for _, apps in m.setup.sync_order:
         for a in apps:
             if a == m.root:
