@@ -462,7 +462,8 @@ def test_remote_chart_pulled_then_rendered_offline_from_the_chart_cache(tmp_path
     offline = _by_name(_render(tmp_path / "c", [app]))["remote-strict"]
     assert offline.status == "remote" and "--allow-remote" in offline.message
     gone = _by_name(_render(tmp_path / "d", [app], allow_remote=True))["remote-strict"]
-    assert gone.status == "failed"
+    # our fetch failed (connection refused), not the repository: a coverage gap
+    assert gone.status == "fetch-failed" and gone.failure is None
     assert f'looks like "{helm_repository["url"]}" is not a valid chart repository or cannot ' \
            "be reached" in gone.message
 

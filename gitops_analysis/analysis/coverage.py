@@ -23,14 +23,15 @@ STATES = ("analysed", "partial", "not-analysed")
 # render-status.json status -> the reason a user reads
 RENDER_REASONS = {
     "failed": "render failed",
+    "fetch-failed": "fetch failed",  # our network or credentials (render/fetch.py)
     "remote": "remote",
     "external": "external",
     "unsupported": "unsupported",
     "escaped": "refused file",
     "missing": "missing render",
 }
-REASONS = ("render failed", "remote", "external", "unsupported", "missing render",
-           "load errors", "refused file")
+REASONS = ("render failed", "fetch failed", "remote", "external", "unsupported",
+           "missing render", "load errors", "refused file")
 
 COVERAGE_COLUMNS = ["app", "state", "reason", "detail"]
 

@@ -17,7 +17,8 @@ from gitops_analysis.core.kinds import SCOPES
 
 SEVERITIES = ("error", "warning", "info")
 SOURCE_TYPES = ("kustomize", "helm", "directory", "plugin", "unknown")
-RENDER_STATUSES = ("ok", "missing", "external", "remote", "unsupported", "failed", "escaped")
+RENDER_STATUSES = ("ok", "missing", "external", "remote", "unsupported", "failed", "escaped",
+                   "fetch-failed")
 
 
 STR: Final = "string"

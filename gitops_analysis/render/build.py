@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -22,8 +23,11 @@ from dataclasses import dataclass
 from gitops_analysis.load import cache
 from gitops_analysis.render.directory import VERSION as DIRECTORY_VERSION
 from gitops_analysis.render.directory import render_directory
+from gitops_analysis.render.fetch import fetch_cause, fetch_message
 from gitops_analysis.render.files import copy_tree
 from gitops_analysis.render.helm import NO_HELM, Helm, render_helm
+from gitops_analysis.render.helm_remote import unpack
+from gitops_analysis.render.helm_values import HelmFailure
 from gitops_analysis.render.kustomization import add_origin_annotations
 from gitops_analysis.render.kustomize import NO_KUSTOMIZE, Kustomize, KustomizeError
 from gitops_analysis.render.results import Built, SourcePlan, one_line, repo_server_error
@@ -97,6 +101,18 @@ def _build_kustomize(plan: SourcePlan, ctx: Context, base: str, tmp: str,
     assert ctx.kustomize is not None  # checked by the caller
     if plan.kustomization:
         add_origin_annotations(os.path.join(base, plan.kustomization))
+    for home, archive in plan.cached_charts:
+        # a helmCharts chart from --chart-cache, where kustomize looks before it pulls: no
+        # network, and the same for a helm binary (which knows no chart cache)
+        try:
+            chart = unpack(archive, tempfile.mkdtemp(prefix="cached-chart-", dir=tmp))
+        except HelmFailure as exc:
+            return Built("failed", message=f"--chart-cache {archive}: {exc}: remove it from "
+                         "the chart cache")
+        target = os.path.join(base, home)
+        os.makedirs(target, exist_ok=True)
+        if not os.path.exists(os.path.join(target, os.path.basename(chart))):
+            shutil.move(chart, target)
     helm_command = ""
     if plan.needs_helm and ctx.helm is not None:  # helmCharts: through the same Helm
         os.makedirs(os.path.join(tmp, "bin"), exist_ok=True)
@@ -107,11 +123,36 @@ def _build_kustomize(plan: SourcePlan, ctx: Context, base: str, tmp: str,
                                    enable_helm=plan.needs_helm, helm_command=helm_command)
     except KustomizeError as exc:
         # util/kustomize/kustomize.go runs the binary; util/exec CmdError: "`%v` failed %v: %s"
-        detail = str(exc).removeprefix("kustomize build failed: ").removeprefix("Error: ")
+        detail = _helm_shim_text(
+            str(exc).removeprefix("kustomize build failed: ").removeprefix("Error: "))
+        cause = fetch_cause(detail) if _fetching(plan, detail) else None
+        if cause:  # our network or credentials, not the repository: a coverage gap
+            return Built("fetch-failed", message=fetch_message(
+                cause, "a remote base or helm chart of the kustomization", detail,
+                chart="pull --untar" in detail))
         command = f"kustomize build <path to cached source>/{plan.path}"
-        return Built("failed", message=str(exc), failure=repo_server_error(
+        return Built("failed", message=_helm_shim_text(str(exc)), failure=repo_server_error(
             f"`{command}` failed exit status 1: Error: {detail}", "kustomize"))
     return Built("ok", text)
+
+
+def _fetching(plan: SourcePlan, detail: str) -> bool:
+    """Whether a kustomize error is about a fetch: it names a remote reference of the plan,
+    or the ``helm pull`` of a helmCharts entry."""
+    return "pull --untar" in detail or any(r and r in detail for r in plan.remote)
+
+
+_SHIM_ENV = re.compile(r" with env=\[[^\]]*\]")
+_SHIM_INSTALLED = re.compile(r" \(is '[^']*' installed\?\)")
+_SHIM_PATH = re.compile(r"'(?:[^' ]*/)?bin/helm ")
+
+
+def _helm_shim_text(text: str) -> str:
+    """kustomize's text for a helm command that failed, without what names our helm shim:
+    its environment (temporary folders) and "(is 'bin/helm' installed?)", which blames the
+    user for a helm that is there and ran (its own error comes first)."""
+    text = _SHIM_ENV.sub("", _SHIM_INSTALLED.sub("", text))
+    return _SHIM_PATH.sub("'helm ", text)
 
 
 def execute(plan: SourcePlan, ctx: Context, deadline: float) -> tuple[Built, str, str]:

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from gitops_analysis.core.errors import UsageError
+from gitops_analysis.render.fetch import fetch_cause, fetch_message
 from gitops_analysis.render.helm_plan import plan_chart, plan_helm
 from gitops_analysis.render.helm_remote import cached_archive, fetch_chart, unpack
 from gitops_analysis.render.helm_values import HelmFailure
@@ -44,6 +45,7 @@ _MISSING_DEPENDENCY = ("found in Chart.yaml, but missing in charts/ directory",
                        "found in requirements.yaml, but missing in charts/ directory")
 _API_VERSIONS = re.compile(r"(--api-versions [^ ]+ )+")
 CACHED_SOURCE = "<path to cached source>"
+FETCH_VALUES = "failed to fetch values file"
 VALUES_FILE = "<temp file with values from source.helm.values/valuesObject>"
 
 __all__ = ["HELM_CHOICES", "NO_HELM", "Helm", "argocd_error", "comparison_failure",
@@ -200,7 +202,7 @@ def _fetch_url(url: str, tmp: str, deadline: float) -> str:
                 open(target, "wb") as fh:  # http(s) only: checked by the plan
             fh.write(r.read(64 << 20))
     except (OSError, ValueError) as exc:
-        raise HelmFailure(f"failed to fetch values file {url}: {exc}") from None
+        raise HelmFailure(f"{FETCH_VALUES} {url}: {exc}") from None
     return target
 
 
@@ -266,8 +268,12 @@ def _chart(plan: SourcePlan, helm: Helm, tmp: str, deadline: float, env: dict[st
             run=lambda a, cwd: helm.run(a, cwd, deadline - time.monotonic(), env))
         return unpack(archive, os.path.join(tmp, "chart"))
     except HelmFailure as exc:
-        return Built("failed", message=f"chart {c['name']} {c['version']} from "
-                     f"{c['repo_url']}: {exc}: check the chart, its version and the repository")
+        what = f"chart {c['name']} {c['version']} from {c['repo_url']}"
+        cause = fetch_cause(str(exc))
+        if cause:  # our network or credentials, not the repository: a coverage gap
+            return Built("fetch-failed", message=fetch_message(cause, what, str(exc), chart=True))
+        return Built("failed", message=f"{what}: {exc}: check the chart, its version and the "
+                     "repository")
 
 
 def render_helm(plan: SourcePlan, helm: Helm, base: str, tmp: str, deadline: float,
@@ -288,10 +294,17 @@ def render_helm(plan: SourcePlan, helm: Helm, base: str, tmp: str, deadline: flo
     try:
         args, shown = _args(plan, helm, base, cwd, tmp, deadline)
     except HelmFailure as exc:
+        cause = fetch_cause(str(exc)) if str(exc).startswith(FETCH_VALUES) else None
+        if cause:
+            return Built("fetch-failed", message=fetch_message(cause, "a values file", str(exc)))
         return Built("failed", message=str(exc))
     code, out, err = helm.run(args, cwd, deadline - time.monotonic(), env)
     if code != 0 and allow_remote and any(m in err for m in _MISSING_DEPENDENCY):
         code, _, err = helm.run(["dependency", "build"], cwd, deadline - time.monotonic(), env)
+        cause = fetch_cause(err) if code != 0 else None
+        if cause:  # the dependencies could not be downloaded from here
+            return Built("fetch-failed", message=fetch_message(
+                cause, "helm dependency build", err.strip().removeprefix("Error: "), chart=True))
         if code == 0:
             code, out, err = helm.run(args, cwd, deadline - time.monotonic(), env)
     if code != 0:

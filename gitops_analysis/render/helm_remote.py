@@ -163,9 +163,12 @@ def unpack(archive: str, dest: str) -> str:
 
 
 def library_pull(argv: list[str], cwd: str) -> tuple[int, str, str]:
-    """``helm pull`` (the flags of :func:`pull_args`) with the Helm library."""
+    """``helm pull`` (the flags of :func:`pull_args`, with or without the leading ``pull``)
+    with the Helm library."""
     import helm_python
 
+    if argv[:1] == ["pull"]:  # pull_args() names the command; helm_engine.run strips it
+        argv = argv[1:]
     opts: dict[str, str] = {}
     flags = {"--destination": "destination", "--version": "version", "--repo": "repo_url"}
     positional = []

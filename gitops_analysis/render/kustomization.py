@@ -18,6 +18,7 @@ from typing import Any
 from gitops_analysis.core.paths import inside, relative
 from gitops_analysis.load.yaml_reader import Remark
 from gitops_analysis.render.files import collect_files
+from gitops_analysis.render.helm_remote import cached_archive
 from gitops_analysis.render.reading import mapping, read_single, strings
 from gitops_analysis.render.results import Refused, SourcePlan
 
@@ -99,12 +100,15 @@ def kustomization_file(directory: str) -> str | None:
     return None
 
 
-def scan_kustomization(real_root: str, app_dir: str,
-                       allow_remote: bool) -> tuple[list[str], list[str], bool]:
+def scan_kustomization(real_root: str, app_dir: str, allow_remote: bool, chart_cache: str = "",
+                       cached: list[tuple[str, str]] | None = None
+                       ) -> tuple[list[str], list[str], bool]:
     """Every kustomization folder reached from ``app_dir``, the remote references, helmCharts.
 
     Raises Refused ``escaped`` for a path that leaves the repository, and ``remote`` for a
-    remote reference when ``allow_remote`` is false, before any renderer runs.
+    remote reference when ``allow_remote`` is false, before any renderer runs. A helmCharts
+    chart that ``chart_cache`` holds is no refusal, as for a chart source: (the folder,
+    relative to ``real_root``, where kustomize looks for it; the archive) goes to ``cached``.
     """
     folders: list[str] = []
     remote: list[str] = []
@@ -161,16 +165,24 @@ def scan_kustomization(real_root: str, app_dir: str,
                 if repo and not local:
                     line = _line_of(text, repo)
                     where = f"{where_file}:{line}" if line else where_file
-                    if not allow_remote:
-                        raise Refused("remote", f"{where}: helm chart {name} from {repo}: not "
-                                      "fetched (offline): pass --allow-remote to fetch it",
-                                      "kustomize")
+                    archive = cached_archive(chart_cache, repo, name, version)
+                    if archive and cached is not None:
+                        # kustomize's absChartHome: <chartHome>/<name>-<version> with a version
+                        home_dir = os.path.join(folder, home, f"{name}-{version}" if version
+                                                else "")
+                        cached.append((relative(os.path.normpath(home_dir), real_root),
+                                       archive))
+                    elif not allow_remote:
+                        raise Refused("remote", f"{where}: helm chart {name} "
+                                      f"{version or '(latest)'} from {repo}: not fetched "
+                                      "(offline): pass --allow-remote to fetch it (kept in "
+                                      "--chart-cache DIR for the next runs)", "kustomize")
                     remote.append(repo)
     return folders, remote, needs_helm
 
 
 def plan_kustomize(plan: SourcePlan, real_root: str, app_dir: str, source: dict[str, Any],
-                   allow_remote: bool) -> None:
+                   allow_remote: bool, chart_cache: str = "") -> None:
     """A kustomize source: refused when it needs what is not done here, else every file its
     build reads."""
     options = mapping(source.get("kustomize"))
@@ -179,7 +191,8 @@ def plan_kustomize(plan: SourcePlan, real_root: str, app_dir: str, source: dict[
         raise Refused("unsupported", "spec.source.kustomize." + ", ".join(applied) + " (Argo CD "
                       "applies it with `kustomize edit`) is not applied by gitops-analysis "
                       "render: move it into the kustomization", "kustomize")
-    folders, remote, needs_helm = scan_kustomization(real_root, app_dir, allow_remote)
+    folders, remote, needs_helm = scan_kustomization(real_root, app_dir, allow_remote,
+                                                     chart_cache, plan.cached_charts)
     plan.type, plan.renderer = "kustomize", "kustomize"
     kfile = kustomization_file(app_dir)
     plan.kustomization = relative(kfile, real_root) if kfile else ""

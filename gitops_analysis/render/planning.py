@@ -128,7 +128,7 @@ def _app_path(root: str, path: str, explicit: str | None) -> str:
 
 def plan_source(source: Any, index: int, *, app_name: str, dest_namespace: str,
                 roots: dict[str, str], ref_sources: dict[str, str | None],
-                allow_remote: bool) -> SourcePlan:
+                allow_remote: bool, chart_cache: str = "") -> SourcePlan:
     """Decide everything about one source; never raises (a refusal becomes the plan's status)."""
     if not isinstance(source, dict):
         return SourcePlan(index, "", status="failed",
@@ -165,7 +165,7 @@ def plan_source(source: Any, index: int, *, app_name: str, dest_namespace: str,
                           "gitops-analysis: render the app with the plugin and commit the "
                           "output as a plain directory", "plugin")
         if kind == "kustomize":
-            plan_kustomize(plan, root, real, source, allow_remote)
+            plan_kustomize(plan, root, real, source, allow_remote, chart_cache)
         elif kind == "helm":
             plan_helm(plan, root, real, source, app_name, dest_namespace, ref_sources,
                       allow_remote)

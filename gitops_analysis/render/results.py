@@ -3,7 +3,9 @@
 Render statuses (``schema.RENDER_STATUSES``): ok; external (a repository that is not REPO);
 remote (a remote base, chart or values file, not fetched without ``--allow-remote``);
 unsupported (jsonnet, config-management plugins, no helm renderer, ...); failed (the renderer's
-own message, or the time limit); escaped (a path or symbolic link that leaves the repository).
+own message, or the time limit); fetch-failed (``--allow-remote`` was given but the fetch failed
+for a reason of this machine: DNS, connection, TLS, 401/403; see
+:mod:`~gitops_analysis.render.fetch`); escaped (a path or symbolic link that leaves the repository).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from gitops_analysis.core.words import plural
 
 #: the worst status first: an app with several sources gets the worst of theirs
-SEVERITY = ("escaped", "failed", "remote", "unsupported", "external", "ok")
+SEVERITY = ("escaped", "failed", "fetch-failed", "remote", "unsupported", "external", "ok")
 
 
 def repo_server_error(text: str, kind: str, code: str = "Unknown") -> dict[str, str]:
@@ -55,6 +57,8 @@ class SourcePlan:
     kustomization: str = ""  # the top kustomization file, relative to root
     needs_helm: bool = False  # a kustomization with helmCharts
     remote: list[str] = field(default_factory=list)  # remote references (fetched: not cached)
+    # helmCharts from --chart-cache: (folder relative to root where kustomize looks, archive)
+    cached_charts: list[tuple[str, str]] = field(default_factory=list)
     helm: dict[str, Any] = field(default_factory=dict)  # helm template options (see plan_helm)
     directory_files: list[str] = field(default_factory=list)  # manifests, in Argo CD's order
     failure: dict[str, Any] | None = None  # a refusal Argo CD's repo server makes too

@@ -86,7 +86,8 @@ def render_app(app: AppInput, ctx: Context) -> tuple[AppRender, str | None]:
     cached = []
     for i, source in enumerate(sources):
         plan = plan_source(source, i, app_name=app.name, dest_namespace=dest_ns,
-                           roots=ctx.roots, ref_sources=refs, allow_remote=ctx.allow_remote)
+                           roots=ctx.roots, ref_sources=refs, allow_remote=ctx.allow_remote,
+                           chart_cache=ctx.helm.chart_cache if ctx.helm else "")
         result.source_types.append(plan.type)
         if plan.skip:
             continue
