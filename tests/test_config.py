@@ -176,3 +176,59 @@ def test_check_reads_the_configuration_and_counts_what_it_silenced(dataset, tmp_
     assert "silenced: 2 findings (2 by select)" in text
     assert main(["check", str(dataset), "--ignore", "GA101", "--fail-on", "warning"]) == 0
     assert "silenced: 2 findings (2 by ignore)" in capsys.readouterr().out
+
+
+def _unnamespaced(root: Path, status: dict) -> Path:
+    """One Application without metadata.namespace: it lives in the control-plane namespace, so
+    its key (<namespace>/web) shows which namespace was taken."""
+    app = application("web", namespace="default").replace("  namespace: argocd\n", "")
+    write_dataset(root, {"web": app}, {"web.yaml": "apiVersion: v1\nkind: ConfigMap\n"
+                                                   "metadata:\n  name: c\n  namespace: default\n"})
+    (root / "render-status.json").write_text(json.dumps(status))
+    return root
+
+
+def _inventory_apps(capsys, *argv) -> list[str]:
+    assert main(["inventory", *argv, "--format", "json"]) == 0
+    return [a["app"] for a in json.loads(capsys.readouterr().out)["apps"]]
+
+
+def test_the_namespace_render_recorded_is_the_default(tmp_path, monkeypatch, capsys):
+    """flag > configuration > render-status.json's argocd_namespace > argocd."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()  # no configuration above
+    ok = {"web": {"status": "ok", "message": ""}}
+    recorded = str(_unnamespaced(tmp_path / "rec", {"argocd_namespace": "gitops", "apps": ok}))
+    plain = str(_unnamespaced(tmp_path / "plain", {"apps": ok}))
+    assert _inventory_apps(capsys, recorded) == ["gitops/web"]
+    assert _inventory_apps(capsys, plain) == ["argocd/web"]
+    assert _inventory_apps(capsys, recorded, "--argocd-namespace", "flag") == ["flag/web"]
+    assert main(["check", "--no-cache", recorded, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["coverage"]["analysed"] == 1
+    assert main(["check", "--no-cache", recorded]) == 0
+    assert capsys.readouterr().out.startswith("rec: 1 of 1 app analysed\n")
+    from gitops_analysis.views.notebook import prepare
+
+    assert prepare(recorded).ds.argocd_namespace == "gitops"  # report's notebooks
+    from argparse import Namespace
+
+    from gitops_analysis.cli.common import load
+
+    # what fix and reconcile load (their options, none given)
+    assert load(Namespace(dataset=recorded, argocd_namespace=None, cluster_api=None,
+                          cluster_namespaces=None)).argocd_namespace == "gitops"
+    # the configuration wins over what render recorded, the flag over both
+    _toml(tmp_path, 'control-plane-namespace = "cfg"\n')
+    assert _inventory_apps(capsys, recorded) == ["cfg/web"]
+    assert _inventory_apps(capsys, recorded, "--argocd-namespace", "flag") == ["flag/web"]
+
+
+def test_a_recorded_namespace_that_is_not_one_is_an_input_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    root = _unnamespaced(tmp_path / "bad", {"argocd_namespace": 3, "apps": {}})
+    assert main(["inventory", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "render-status.json: argocd_namespace 3 is not a namespace: render the repository " \
+           "again, or pass --argocd-namespace NS" in err
+    assert main(["inventory", str(root), "--argocd-namespace", "argocd"]) == 0

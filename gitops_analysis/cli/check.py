@@ -22,7 +22,6 @@ from gitops_analysis.cli.common import (
     rule_options,
 )
 from gitops_analysis.core.errors import NotADatasetError
-from gitops_analysis.load.applications import CONTROL_NAMESPACE
 
 if TYPE_CHECKING:
     from gitops_analysis.load.config import Config
@@ -82,8 +81,8 @@ def _settings(args: argparse.Namespace, config: Config) -> None:
     args.cluster_api = args.cluster_api or config.cluster_api
     if args.cluster_namespaces is None:
         args.cluster_namespaces = config.cluster_namespaces
-    if args.argocd_namespace is None:
-        args.argocd_namespace = config.control_plane_namespace or CONTROL_NAMESPACE
+    if args.argocd_namespace is None:  # still None: the dataset's (render-status.json)
+        args.argocd_namespace = config.control_plane_namespace
 
 
 def _cache_entry(args: argparse.Namespace, color: bool, config: Config) -> str | None:
@@ -102,7 +101,7 @@ def _cache_entry(args: argparse.Namespace, color: bool, config: Config) -> str |
                      cache.file_digest(args.cluster_api), cache.file_digest(args.argocd_cm),
                      cache.file_digest(args.projects),
                      cache.file_digest(namespaces) if isinstance(namespaces, str) else
-                     repr(namespaces), args.argocd_namespace, config.digest(),
+                     repr(namespaces), repr(args.argocd_namespace), config.digest(),
                      cache.file_digest(args.baseline),
                      f"verbose={args.verbose}", f"all={args.show_all}", f"color={color}")
 
@@ -122,7 +121,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
             return _exit(meta, args)
-    ds = load(args)  # first: the rules (and pandas) are imported while workers parse
+    ds = load(args, config)  # first: the rules (and pandas) are imported while workers parse
     if ds.apps.empty:
         raise NotADatasetError("no Application in apps/", file=str(Path(args.dataset) / "apps"),
                                todo="put the Application manifests there, or run render")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -52,15 +53,18 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cluster-namespaces", metavar="FILE",
                         help="'kubectl get namespaces -o json' (or -o name) output: namespaces "
                              "the cluster already has")
-    add_argocd_namespace(parser)
+    add_argocd_namespace(parser, recorded=True)
 
 
-def add_argocd_namespace(parser: argparse.ArgumentParser) -> None:
+def add_argocd_namespace(parser: argparse.ArgumentParser, *, recorded: bool = False) -> None:
+    """``recorded``: a command that reads a dataset, whose render-status.json may record the
+    namespace render was given."""
     # None when not given, so that a configuration file's value can apply and an explicit
     # --argocd-namespace argocd still wins over it
     parser.add_argument("--argocd-namespace", metavar="NS", default=None,
                         help="Argo CD's control-plane namespace: Applications without a "
-                             "namespace live there (default: the configuration's, else argocd)")
+                             "namespace live there (default: the configuration's, else " +
+                             ("the one render was given, else " if recorded else "") + "argocd)")
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -85,11 +89,24 @@ def config_of(args: argparse.Namespace, start: str | None) -> Config:
     return cfg.with_flags(select=args.select, ignore=args.ignore)
 
 
-def load(args: argparse.Namespace) -> Dataset:
+def argocd_namespace_of(args: argparse.Namespace, config: Config | None = None) -> str | None:
+    """Argo CD's control-plane namespace where it is given: ``--argocd-namespace``, else the
+    configuration's (``config``, else the file found from the working directory upwards).
+    None: the dataset's (``render-status.json``, as render was given it), else ``argocd``."""
+    if getattr(args, "argocd_namespace", None):
+        return str(args.argocd_namespace)
+    if config is None:
+        from gitops_analysis.load.config import config_for
+
+        config = config_for(os.getcwd(), getattr(args, "config", None))
+    return config.control_plane_namespace
+
+
+def load(args: argparse.Namespace, config: Config | None = None) -> Dataset:
     from gitops_analysis.load.dataset import load_dataset
 
     return load_dataset(args.dataset, cluster_api=getattr(args, "cluster_api", None),
-                        argocd_namespace=getattr(args, "argocd_namespace", None) or "argocd",
+                        argocd_namespace=argocd_namespace_of(args, config),
                         cluster_namespaces=getattr(args, "cluster_namespaces", None))
 
 

@@ -19,10 +19,8 @@ def add_commands(subparsers, parser_class=None) -> None:
     inv = subparsers.add_parser("inventory", help=COMMAND_HELP["inventory"])
     add_dataset(inv)
     inv.add_argument("--format", choices=["text", "json"], default="text")
-    add_argocd_namespace(inv)
+    add_argocd_namespace(inv, recorded=True)
     inv.set_defaults(func=cmd_inventory)
-
-
 
 
 def cmd_inventory(args: argparse.Namespace) -> int:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from gitops_analysis.cli.common import COMMAND_HELP, add_cluster_options, add_dataset
+from gitops_analysis.cli.common import (
+    COMMAND_HELP,
+    add_cluster_options,
+    add_dataset,
+    argocd_namespace_of,
+)
 
 
 def add_commands(subparsers, parser_class=None) -> None:
@@ -26,5 +31,5 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     return write_report(args.dataset, args.out, app=args.app, argocd_cm=args.argocd_cm,
                         cluster_api=args.cluster_api, repo=args.repo, projects=args.projects,
-                        argocd_namespace=args.argocd_namespace,
+                        argocd_namespace=argocd_namespace_of(args),
                         cluster_namespaces=args.cluster_namespaces, date=args.date)

@@ -4,7 +4,8 @@ Layout read (the contract of every command):
 
 - ``apps/``: Argo CD Application manifests (``*.yaml``/``*.yml``, several documents per file).
 - ``rendered/<app>.yaml`` or ``rendered/<app>/*.yaml``: what the app deploys.
-- ``render-status.json`` (optional): written by ``gitops-analysis render``.
+- ``render-status.json`` (optional): written by ``gitops-analysis render``; its
+  ``argocd_namespace`` (render's ``--argocd-namespace``) is the default control-plane namespace.
 
 Nothing is dropped silently: every non-empty document of ``rendered/`` becomes a resource row or
 a load-error row (``accounting.documents == resources + load_errors``).
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitops_analysis.core.errors import NotADatasetError
+from gitops_analysis.core.errors import InputError, NotADatasetError
 from gitops_analysis.load.applications import (
     CONTROL_NAMESPACE,
     HOOK_WEIGHT_ANNOTATION,
@@ -29,6 +30,7 @@ from gitops_analysis.load.cluster import load_cluster_api, load_cluster_namespac
 from gitops_analysis.load.files import Collector, yaml_files
 from gitops_analysis.load.manifests import sync_wave, unreadable_wave
 from gitops_analysis.load.rendered import (
+    RENDER_STATUS,
     read_rendered,
     render_status_doc,
     rendered_files,
@@ -195,13 +197,26 @@ def _render_gaps(doc: dict) -> list[dict[str, str]]:
     return gaps
 
 
+def _control_namespace(doc: dict) -> str | None:
+    """The ``argocd_namespace`` render recorded (it was given ``--argocd-namespace``, or the
+    configuration's); None when it recorded none."""
+    ns = doc.get("argocd_namespace")
+    if ns is None:
+        return None
+    if not isinstance(ns, str) or not ns.strip():
+        raise InputError(f"argocd_namespace {ns!r} is not a namespace", file=RENDER_STATUS,
+                         todo="render the repository again, or pass --argocd-namespace NS")
+    return ns
+
+
 def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = None,
-                 argocd_namespace: str = CONTROL_NAMESPACE,
+                 argocd_namespace: str | None = None,
                  cluster_namespaces: str | Path | Iterable[str] | None = None) -> Dataset:
     """Load a dataset folder into frames. See the module doc for the layout.
 
     ``argocd_namespace`` is Argo CD's control-plane namespace: Applications without a
-    namespace live there, and apps elsewhere are ``<namespace>_<name>`` to tracking.
+    namespace live there, and apps elsewhere are ``<namespace>_<name>`` to tracking. None: the
+    one render recorded in ``render-status.json``, else ``argocd`` (a guess).
     ``cluster_namespaces``: namespaces the destination cluster already has (a ``kubectl get
     namespaces`` file, or names)."""
     root = Path(path)
@@ -220,8 +235,9 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
 
     acc = Accounting()
     col = Collector(root)
-    app_records = _read_apps(root, col, acc, argocd_namespace)
     status_doc = render_status_doc(root)
+    argocd_namespace = argocd_namespace or _control_namespace(status_doc) or CONTROL_NAMESPACE
+    app_records = _read_apps(root, col, acc, argocd_namespace)
     status = status_doc.get("apps", {})
     apps_by_name = {r.row["app"]: r.row for r in app_records}
 

@@ -41,8 +41,9 @@ def rendered_files(root: Path) -> list[RenderedFile]:
 
 
 def render_status_doc(root: Path) -> dict[str, Any]:
-    """``render-status.json`` as a whole ({} without one): ``apps``, and what render could not
-    reach or expand (``appsets``, ``unreachable``); an unusable file is an InputError."""
+    """``render-status.json`` as a whole ({} without one): ``apps``, what render could not
+    reach or expand (``appsets``, ``unreachable``) and the ``argocd_namespace`` it was given
+    (when it was); an unusable file is an InputError."""
     path = root / RENDER_STATUS
     if not path.exists() and not path.is_symlink():
         return {}
@@ -59,7 +60,10 @@ def render_status_doc(root: Path) -> dict[str, Any]:
         raise InputError("expected an object of apps", file=RENDER_STATUS, todo=_RERENDER)
     appsets = data.get("appsets") if isinstance(data.get("appsets"), dict) else {}
     unreachable = data.get("unreachable") if isinstance(data.get("unreachable"), list) else []
-    return {"apps": apps, "appsets": appsets, "unreachable": unreachable}
+    doc = {"apps": apps, "appsets": appsets, "unreachable": unreachable}
+    if apps is not data and "argocd_namespace" in data:  # what render was given
+        doc["argocd_namespace"] = data["argocd_namespace"]
+    return doc
 
 
 def _workers(files: list[RenderedFile]) -> int:

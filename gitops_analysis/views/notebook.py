@@ -102,7 +102,8 @@ def prepare(dataset: str, *, app: str = "", output_dir: str = "", cluster_api: s
         raise UsageError("cluster namespaces file not found", file=str(cluster_namespaces),
                          todo="pass 'kubectl get namespaces -o json' output, or \"\"")
     ds = load_dataset(dataset, cluster_api=cluster_api or None,
-                      argocd_namespace=str(argocd_namespace or "argocd"),
+                      # "": the one render recorded, else argocd
+                      argocd_namespace=str(argocd_namespace) if argocd_namespace else None,
                       cluster_namespaces=cluster_namespaces or None)
     if app and app not in set(ds.apps["app"]):
         raise UsageError(f"no app named {app!r} in the dataset", file=dataset,
