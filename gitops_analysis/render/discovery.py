@@ -3,7 +3,9 @@
 Every file is read through the one hardened YAML reader (:mod:`~gitops_analysis.render.reading`),
 with its limits and its per-document errors. The files given with ``--apps`` are strict: a
 document that cannot be read, or an Application without a valid name, is an input error
-(``file:line: what is wrong: what to do``) before anything is written. The files found under
+(``file:line: what is wrong: what to do``) before anything is written; in a folder given with
+``--apps``, the files of a Helm chart (under a folder with ``Chart.yaml``) are not read, and any
+other file that does not parse is skipped with a warning. The files found under
 REPO are not: what cannot be read is skipped (a Helm template, a broken file that is no
 Application), and an Application without a valid name is skipped with a warning.
 
@@ -32,7 +34,8 @@ from gitops_analysis.core.errors import InputError
 from gitops_analysis.core.names import APP_NAME_RULE, valid_app_name
 from gitops_analysis.core.paths import inside
 from gitops_analysis.load.applications import CONTROL_NAMESPACE, app_key, instance_name
-from gitops_analysis.load.yaml_reader import YAML_SUFFIXES, RawDocument
+from gitops_analysis.load.manifests import ORIGIN_ANNOTATION
+from gitops_analysis.load.yaml_reader import YAML_SUFFIXES, RawDocument, Remark
 from gitops_analysis.render.reading import mapping, read_yaml
 
 MAX_APP_FILE_BYTES = 16 << 20
@@ -108,13 +111,17 @@ def _document_text(data: dict[str, Any]) -> bytes | None:
 
 
 def _applications(docs: list[RawDocument], display: str, *, strict: bool,
-                  warn: Warn, kind: str = "Application") -> list[tuple[RawDocument, str]]:
-    """(document, name) of every Application (or ``kind``) among the documents of one file."""
+                  warn: Warn, kind: str = "Application",
+                  lenient_yaml: bool = False) -> list[tuple[RawDocument, str]]:
+    """(document, name) of every Application (or ``kind``) among the documents of one file;
+    ``lenient_yaml``: a document that does not parse is a warning, not an error."""
     found = []
     for doc in docs:
         if doc.error is not None:
             if strict and kind == "Application":
-                raise doc.error.input_error()
+                if not lenient_yaml:
+                    raise doc.error.input_error()
+                warn(_skipped(doc.error))
             continue
         if not _is_application(doc.data, kind):
             continue
@@ -129,8 +136,27 @@ def _applications(docs: list[RawDocument], display: str, *, strict: bool,
     return found
 
 
+def _skipped(problem: Remark) -> str:
+    where = f"{problem.file}:{problem.line}" if problem.line > 0 else problem.file
+    return (f"{where}: {problem.what}: skipped (a file of a folder given to --apps that does "
+            "not parse); pass the file itself to --apps to stop on it")
+
+
+def _in_chart(path: Path, top: Path) -> bool:
+    """Whether a folder between ``path`` and ``top`` (both included) holds a Chart.yaml: the
+    file is part of a Helm chart (templates, values), never an Application Argo CD reads."""
+    folder = path.parent
+    while True:
+        if (folder / "Chart.yaml").is_file():
+            return True
+        if folder == top or folder == folder.parent:
+            return False
+        folder = folder.parent
+
+
 def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn,
-                   control_namespace: str) -> tuple[list[AppInput], list[AppSetDoc]]:
+                   control_namespace: str,
+                   lenient_yaml: bool = False) -> tuple[list[AppInput], list[AppSetDoc]]:
     if not path.is_file():  # a named pipe must not block, a folder is no file
         if strict:
             raise InputError("not a regular file", file=display,
@@ -152,12 +178,14 @@ def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn,
         return [], []  # most YAML files of a repository: not read any further
     docs, problem = read_yaml(path, display)
     if problem is not None:
-        if strict:
+        if strict and not lenient_yaml:
             raise problem.input_error()
+        if strict:
+            warn(_skipped(problem))
         return [], []
     appsets = [_appset_doc(doc, name, display, control_namespace, "") for doc, name in
                _applications(docs, display, strict=strict, warn=warn, kind="ApplicationSet")]
-    apps = _applications(docs, display, strict=strict, warn=warn)
+    apps = _applications(docs, display, strict=strict, warn=warn, lenient_yaml=lenient_yaml)
     sole = len(apps) == 1 and sum(d.error is not None or d.data is not None for d in docs) == 1
     out = []
     for doc, name in apps:
@@ -202,11 +230,14 @@ def _yaml_files(folder: Path, root_real: str | None = None) -> list[Path]:
 
 
 def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
-                control_namespace: str = CONTROL_NAMESPACE
+                control_namespace: str = CONTROL_NAMESPACE,
+                losers: list[AppInput] | None = None,
+                set_losers: list[AppSetDoc] | None = None
                 ) -> tuple[list[AppInput], list[AppSetDoc]]:
     """The Applications and ApplicationSets of ``apps_paths`` (files or folders), else of every
     YAML file under ``repo``; each sorted by ``<namespace>/<name>``, each once (a second one is
-    skipped with a warning). One without a namespace lives in ``control_namespace``."""
+    skipped with a warning, or put in ``losers`` / ``set_losers``). One without a namespace lives in
+    ``control_namespace``."""
     found: list[AppInput] = []
     found_sets: list[AppSetDoc] = []
     if apps_paths:
@@ -217,9 +248,15 @@ def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
             if not p.exists():
                 raise InputError("no such file or folder", file=str(given),
                                  todo="pass Application files or folders to --apps")
-            for f in _yaml_files(p) if p.is_dir() else [p]:
+            in_folder = p.is_dir()
+            for f in _yaml_files(p) if in_folder else [p]:
+                if in_folder and _in_chart(f, p):
+                    continue  # a chart's templates are no YAML until Helm renders them
+                # a file named is strict; one found in a folder that does not parse is
+                # skipped with a warning, as files found under REPO are
                 apps, sets = _read_app_file(f, str(f), strict=True, warn=warn,
-                                            control_namespace=control_namespace)
+                                            control_namespace=control_namespace,
+                                            lenient_yaml=in_folder)
                 found += apps
                 found_sets += sets
         if not found and not found_sets:
@@ -237,15 +274,20 @@ def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
             raise InputError("no argoproj.io Application or ApplicationSet found under the "
                              "repository", file=str(repo),
                              todo="pass --apps PATH with the Application files")
-    return unique_inputs(found, "Application", warn), \
-        unique_inputs(found_sets, "ApplicationSet", warn)
+    return unique_inputs(found, "Application", warn, losers), \
+        unique_inputs(found_sets, "ApplicationSet", warn, set_losers)
 
 
-def unique_inputs(found: Sequence[Any], kind: str, warn: Warn) -> list[Any]:
-    """Each key once, sorted; a second one is skipped with a warning."""
+def unique_inputs(found: Sequence[Any], kind: str, warn: Warn,
+                  losers: list[Any] | None = None) -> list[Any]:
+    """Each key once, sorted; a second one is skipped with a warning, or (when which copy ends
+    in the dataset is decided later: render from the roots) put in ``losers``."""
     seen: dict[str, Any] = {}
     for a in found:
         if a.key in seen:
+            if losers is not None:
+                losers.append(a)
+                continue
             warn(f"{a.where}: a second {kind} {a.key} (first at {seen[a.key].where}): "
                  "skipped; give each one of a namespace its own name")
             continue
@@ -291,12 +333,27 @@ def _with_namespace(data: dict[str, Any], namespace: str) -> dict[str, Any]:
     return {**data, "metadata": {**meta, "namespace": namespace}}
 
 
-def read_rendered_inputs(path: Path, parent: AppInput
+def _without_origin(data: dict[str, Any]) -> dict[str, Any]:
+    """The Application without the ``config.kubernetes.io/origin`` annotation that the render
+    itself had kustomize add (never in the source: it would be copied with apps/)."""
+    meta = mapping(data.get("metadata"))
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, dict) or ORIGIN_ANNOTATION not in annotations:
+        return data
+    rest = {k: v for k, v in annotations.items() if k != ORIGIN_ANNOTATION}
+    meta = {k: v for k, v in meta.items() if k != "annotations"}
+    if rest:
+        meta["annotations"] = rest
+    return {**data, "metadata": meta}
+
+
+def read_rendered_inputs(path: Path, parent: AppInput, origin_added: bool = False
                          ) -> tuple[int, list[AppInput], list[AppSetDoc]]:
     """The number of non-empty documents of an app's rendered output (``path``), and the
     Applications and ApplicationSets among them (app-of-apps); those that cannot be used are
     left out. A child without a namespace is applied into the parent's destination namespace
-    (else Argo CD's)."""
+    (else Argo CD's). ``origin_added``: the origin annotations of the output were added by the
+    render (left out of the children)."""
     display = f"rendered/{parent.instance}.yaml"
     dest = mapping(mapping(parent.data.get("spec")).get("destination")).get("namespace")
     default = dest if isinstance(dest, str) and dest else parent.control_namespace
@@ -307,7 +364,8 @@ def read_rendered_inputs(path: Path, parent: AppInput
         namespace = _namespace_of(doc.data, default)
         # written with the namespace it gets when the parent applies it, so that the dataset
         # names it as Argo CD does whatever --argocd-namespace the loader is given
-        data = _with_namespace(doc.data, namespace)
+        data = _with_namespace(_without_origin(doc.data) if origin_added else doc.data,
+                               namespace)
         content = _document_text(data)
         if content is not None:
             children.append(AppInput(name, data, content,

@@ -197,8 +197,17 @@ def plan_kustomize(plan: SourcePlan, real_root: str, app_dir: str, source: dict[
     kfile = kustomization_file(app_dir)
     plan.kustomization = relative(kfile, real_root) if kfile else ""
     plan.files = collect_files(real_root, folders)
+    plan.origin_added = not any(_asks_for_origins(f) for f in folders)
     plan.remote = remote
     plan.needs_helm = needs_helm
+
+
+def _asks_for_origins(folder: str) -> bool:
+    """Whether the kustomization of ``folder`` itself has ``buildMetadata: [originAnnotations]``."""
+    kfile = kustomization_file(folder)
+    read = read_kustomization(kfile) if kfile else None
+    current = read[1].get("buildMetadata") if read else None
+    return isinstance(current, list) and "originAnnotations" in current
 
 
 def add_origin_annotations(path: str) -> None:

@@ -57,6 +57,9 @@ class SourcePlan:
     kustomization: str = ""  # the top kustomization file, relative to root
     needs_helm: bool = False  # a kustomization with helmCharts
     remote: list[str] = field(default_factory=list)  # remote references (fetched: not cached)
+    # True: the build adds buildMetadata originAnnotations (no kustomization reached asks for
+    # it): config.kubernetes.io/origin in its output is ours, not the source's
+    origin_added: bool = False
     # helmCharts from --chart-cache: (folder relative to root where kustomize looks, archive)
     cached_charts: list[tuple[str, str]] = field(default_factory=list)
     helm: dict[str, Any] = field(default_factory=dict)  # helm template options (see plan_helm)
@@ -97,6 +100,9 @@ class AppRender:
     appset: str = ""  # the ApplicationSet that generated it (<namespace>/<name>)
     appset_params: dict[str, Any] | None = None  # the generator's parameter set
     rollout_step: int = 0  # RollingSync step, 1-based; 0: none
+    # the origin annotations of its output are all ours (see SourcePlan.origin_added): left
+    # out of the Applications it holds when they are written to apps/
+    origin_added: bool = False
 
     def status_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
