@@ -61,19 +61,58 @@ def read_settings(path: str | Path) -> ArgoCDSettings:
         if not isinstance(doc.data, dict) or doc.data.get("kind") != "ConfigMap":
             continue
         data = doc.data.get("data") or {}
-        if not isinstance(data, dict):
-            data = {}
-        tracking = data.get(TRACKING_KEY)
-        label_key = data.get(LABEL_KEY)
-        return ArgoCDSettings(
-            health_check_configured=_health_check(data, display, doc.line),
-            tracking_method=tracking if isinstance(tracking, str) and tracking
-            else DEFAULT_TRACKING,
-            instance_label_key=label_key if isinstance(label_key, str) and label_key
-            else DEFAULT_LABEL_KEY,
-            resource_filter=filter_from_configmap(data, display, doc.line),
-            file=display)
+        return settings_from_data(data if isinstance(data, dict) else {}, display, doc.line)
     raise InputError("no ConfigMap in the file", file=display, todo="pass the argocd-cm ConfigMap")
+
+
+def settings_from_data(data: dict, display: str, line: int) -> ArgoCDSettings:
+    """argocd-cm's ``data`` -> its settings; ``display`` says where it comes from."""
+    tracking = data.get(TRACKING_KEY)
+    label_key = data.get(LABEL_KEY)
+    return ArgoCDSettings(
+        health_check_configured=_health_check(data, display, line),
+        tracking_method=tracking if isinstance(tracking, str) and tracking
+        else DEFAULT_TRACKING,
+        instance_label_key=label_key if isinstance(label_key, str) and label_key
+        else DEFAULT_LABEL_KEY,
+        resource_filter=filter_from_configmap(data, display, line),
+        file=display)
+
+
+#: the tracking methods argocd-operator passes on (``ParseResourceTrackingMethod``; anything
+#: else becomes annotation): argoproj-labs/argocd-operator ``controllers/argocd/configmap.go``
+_TRACKING_METHODS = ("label", "annotation", "annotation+label")
+
+
+def argocd_cr_data(spec: dict) -> dict:
+    """The argocd-cm ``data`` argocd-operator (OpenShift GitOps) writes for an ``ArgoCD``
+    resource's ``spec``, as far as the rules read it (``reconcileArgoConfigMap``):
+    ``resourceHealthChecks`` become ``resource.customizations.health.<group>_<kind>``;
+    ``resourceExclusions`` (else Argo CD 3.0's default list, the stock argocd-cm's) and
+    ``resourceInclusions``; ``resourceTrackingMethod`` (unset or invalid: annotation);
+    ``applicationInstanceLabelKey``; then ``extraConfig`` over all of it. The operator rewrites
+    argocd-cm from the resource, so this wins over an argocd-cm deployed beside it."""
+    data: dict = {}
+    checks = spec.get("resourceHealthChecks")
+    for check in checks if isinstance(checks, list) else []:
+        if isinstance(check, dict) and isinstance(check.get("kind"), str):
+            group = str(check.get("group") or "")
+            key = "resource.customizations.health." + (f"{group}_" if group else "") + \
+                check["kind"]
+            data[key] = str(check.get("check") or "")
+    for field_name, key in (("resourceExclusions", "resource.exclusions"),
+                            ("resourceInclusions", "resource.inclusions")):
+        if isinstance(spec.get(field_name), str) and spec[field_name]:
+            data[key] = spec[field_name]
+    method = spec.get("resourceTrackingMethod")
+    data[TRACKING_KEY] = method if method in _TRACKING_METHODS else DEFAULT_TRACKING
+    label_key = spec.get("applicationInstanceLabelKey")
+    if isinstance(label_key, str) and label_key:
+        data[LABEL_KEY] = label_key
+    extra = spec.get("extraConfig")
+    if isinstance(extra, dict):
+        data.update({str(k): v for k, v in extra.items() if isinstance(v, str)})
+    return data
 
 
 def _health_check(data: dict, display: str, line: int) -> bool:

@@ -12,6 +12,7 @@ from gitops_analysis.analysis.coverage import Coverage, coverage
 from gitops_analysis.analysis.dependencies import needs
 from gitops_analysis.analysis.origins import origin_index
 from gitops_analysis.core.findings import FINDING_COLUMNS, SEVERITIES, Finding, finding
+from gitops_analysis.load.argocd_config import settings_in_dataset
 from gitops_analysis.rules.unproven import weigh
 
 SEVERITY_DTYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
@@ -115,9 +116,15 @@ def run_rules(dataset, *, health_check_configured: bool = False,
     After each stage, findings whose cause an app that was not fully analysed could supply are
     made unproven (:mod:`gitops_analysis.rules.unproven`), so the cascade starts only from
     certain errors. ``projects``: AppProjects that live outside the dataset; ``settings``:
-    argocd-cm (tracking method, resource exclusions), Argo CD's defaults when None; ``cov``:
-    the dataset's coverage when the caller has it already."""
+    argocd-cm (tracking method, resource exclusions); when None, the ``ArgoCD`` resource or
+    argocd-cm an app of the dataset deploys into Argo CD's namespace, else Argo CD's defaults
+    (then findings that rest on them are unproven while an app that was not analysed may
+    deploy them); ``cov``: the dataset's coverage when the caller has it already."""
     cov = cov if cov is not None else coverage(dataset)
+    settings_known = settings is not None or health_check_configured
+    if settings is None:
+        settings = settings_in_dataset(dataset)
+        settings_known = settings_known or settings is not None
     ctx = Context(dataset=dataset,
                   needs=needs(dataset, getattr(settings, "resource_filter", None)),
                   coverage=cov,
@@ -136,7 +143,7 @@ def run_rules(dataset, *, health_check_configured: bool = False,
             out = rule.check(ctx)
             if out is not None and len(out):
                 staged += collect(rule, out)
-        found += weigh(staged, dataset, cov)
+        found += weigh(staged, dataset, cov, settings_known=settings_known)
     return findings_frame(locate(found, dataset))
 
 

@@ -53,9 +53,33 @@ def _control_namespace_in_doubt(ds) -> bool:
     return bool(len(ds.apps)) and not (ds.apps["app_namespace"] == ctl).any()
 
 
-def weigh(found: list[Finding], ds, cov: Coverage) -> list[Finding]:
+# findings that rest on Argo CD's settings (argocd-cm): the stock ones unless given or deployed
+_SETTINGS_NEEDS = frozenset({"app-health-missing", "excluded-resource"})
+_CONFIG_WORDS = frozenset({"argocd", "argo", "gitops"})
+
+
+def config_candidates(ds, cov: Coverage) -> list[str]:
+    """Apps not fully analysed, which may deploy Argo CD's settings (argocd-cm, an ``ArgoCD``
+    resource): best first, those whose destination is Argo CD's namespace, or whose name or
+    path says Argo CD."""
+    doubt = set(cov.apps_in_doubt())
+    ctl = getattr(ds, "argocd_namespace", "")
+    scored = []
+    for a in ds.apps[ds.apps["app"].isin(doubt)].itertuples(index=False):
+        words = group_words(a.name)  # not its namespace: openshift-gitops/x is no hint
+        for p in a.source_paths or ():
+            words |= group_words(p.replace("/", "-"))
+        score = 2 * (a.destination_namespace == ctl) + len(words & _CONFIG_WORDS)
+        scored.append((-score, a.app))  # any of them may: what it deploys was not read
+    return [name for _, name in sorted(scored)]
+
+
+def weigh(found: list[Finding], ds, cov: Coverage, *, settings_known: bool = True
+          ) -> list[Finding]:
     """``found`` with every finding whose cause an unanalysed app could supply made unproven,
-    and every finding that rests on a doubtful control-plane namespace."""
+    every finding that rests on a doubtful control-plane namespace, and (``settings_known``
+    False: no argocd-cm given or deployed) every finding that rests on the stock argocd-cm
+    while an app that was not analysed may deploy another."""
     if _control_namespace_in_doubt(ds):
         ns = sorted(set(ds.apps["app_namespace"]))
         hint = (f"no Application lives in {ds.argocd_namespace}, the namespace taken as Argo "
@@ -66,8 +90,17 @@ def weigh(found: list[Finding], ds, cov: Coverage) -> list[Finding]:
                  if f.slug in _CONTROL_NAMESPACE_NEEDS else f for f in found]
     if cov.complete:
         return found
+    config = [] if settings_known or not any(f.slug in _SETTINGS_NEEDS for f in found) \
+        else config_candidates(ds, cov)
     out = []
     for f in found:
+        if config and f.slug in _SETTINGS_NEEDS:
+            hint = ("no argocd-cm was given (--argocd-cm) and no analysed app deploys one; "
+                    f"{config[0]}, not analysed, may deploy Argo CD's settings")
+            out.append(replace(f, confidence="unproven", could_come_from=tuple(config),
+                               detail="; ".join(x for x in (f.detail, hint) if x),
+                               severity="warning" if f.severity == "error" else f.severity))
+            continue
         candidates = _candidates(f, ds, cov)
         if candidates:
             f = replace(f, confidence="unproven", could_come_from=tuple(candidates),
