@@ -143,3 +143,29 @@ def test_an_origin_annotation_the_source_asks_for_is_kept(tmp_path):
     _render(repo, tmp_path / "ds")
     written = yaml.safe_load((tmp_path / "ds" / "apps" / "child.yaml").read_text())
     assert written["metadata"]["annotations"][ORIGIN] == "path: child.yaml\n"
+
+
+# --- B8: the control-plane namespace render was given, recorded --------------------------------
+
+def test_the_argocd_namespace_render_is_given_is_recorded(tmp_path, monkeypatch):
+    from gitops_analysis.cli.main import main
+
+    app = _app("a", "m")
+    del app["metadata"]["namespace"]  # it lives in the control-plane namespace
+    repo = _write(tmp_path / "repo", {"m/cm.yaml": CM, "app.yaml": app})
+    monkeypatch.chdir(tmp_path)
+
+    def recorded(*flags: str) -> dict:
+        out = tmp_path / "ds"
+        main(["render", str(repo), "--out", str(out), "--repo-map", f"{URL}={repo}",
+              "--no-cache", *flags])
+        return json.loads((out / "render-status.json").read_text())
+
+    assert "argocd_namespace" not in recorded()  # not given: the readers' default applies
+    doc = recorded("--argocd-namespace", "openshift-gitops")
+    assert doc["argocd_namespace"] == "openshift-gitops"
+    assert list(doc["apps"]) == ["openshift-gitops/a"]
+    # from the configuration file of the repository
+    (repo / ".gitops-analysis.toml").write_text('control-plane-namespace = "gitops"\n')
+    assert recorded()["argocd_namespace"] == "gitops"
+    assert recorded("--argocd-namespace", "flag")["argocd_namespace"] == "flag"

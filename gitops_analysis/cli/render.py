@@ -7,8 +7,18 @@ import argparse
 import sys
 from typing import Any
 
-from gitops_analysis.cli.common import COMMAND_HELP, add_argocd_namespace
+from gitops_analysis.cli.common import COMMAND_HELP, add_argocd_namespace, argocd_namespace_of
 from gitops_analysis.render.kustomize import KUSTOMIZE_CHOICES
+
+
+def _argocd_namespace(args: argparse.Namespace) -> str | None:
+    """``--argocd-namespace``, else the configuration's (the .gitops-analysis.toml found from
+    REPO upwards, else from the working directory); None when neither gives one."""
+    from gitops_analysis.load.config import config_for
+
+    if args.argocd_namespace:
+        return str(args.argocd_namespace)
+    return config_for(args.repo, None).control_plane_namespace or argocd_namespace_of(args)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -19,7 +29,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote, jobs=args.jobs, use_cache=not args.no_cache,
         timeout=args.timeout, kustomize=args.kustomize, helm=args.helm,
         chart_cache=args.chart_cache, progress=sys.stderr,
-        argocd_namespace=args.argocd_namespace or "argocd", clusters=args.clusters)
+        argocd_namespace=_argocd_namespace(args), clusters=args.clusters)
     for line in report.lines():
         sys.stdout.write(line + "\n")
     return report.exit_code

@@ -214,7 +214,7 @@ def render_repository(repo: str | Path, out: str | Path, *,
                       kustomize: str = "auto", helm: str = "auto",
                       chart_cache: str | Path | None = None,
                       progress: TextIO | None = None,
-                      argocd_namespace: str = CONTROL_NAMESPACE,
+                      argocd_namespace: str | None = None,
                       clusters: str | Path | None = None,
                       render: RenderApp | None = None) -> RenderReport:
     """Render the Applications of ``repo`` into the dataset folder ``out``.
@@ -227,6 +227,8 @@ def render_repository(repo: str | Path, out: str | Path, *,
     ``repo_map``: ``{url: folder}`` or ``["URL=DIR", ...]``: repositories available locally
     (sources, and the Git generators of ApplicationSets).
     ``clusters``: Argo CD cluster Secrets, for the clusters generator of ApplicationSets.
+    ``argocd_namespace``: Argo CD's control-plane namespace when it is given (recorded in
+    render-status.json, so that check and report default to it); None: ``argocd``.
     ``kustomize``: ``auto`` (a binary on PATH, else pykustomize), ``binary`` or ``pykustomize``;
     ``helm``: ``auto`` (a binary on PATH, else helm-python-sdk), ``binary``, ``helm-python-sdk``
     or ``none``; ``chart_cache``: a folder that keeps pulled charts and is read first (see
@@ -238,6 +240,7 @@ def render_repository(repo: str | Path, out: str | Path, *,
     """
     started = time.monotonic()
     render_one = render or render_app
+    recorded, argocd_namespace = argocd_namespace, argocd_namespace or CONTROL_NAMESPACE
     repo, out = Path(repo), Path(out)
     if not repo.is_dir():
         raise InputError("no such folder" if not repo.exists() else "not a folder",
@@ -329,7 +332,7 @@ def render_repository(repo: str | Path, out: str | Path, *,
                 if key not in kept:
                     writer.drop(node.app)
             statuses = [sets.status[(d.key, d.where)] for d in used]
-            writer.commit(statuses, unreachable)
+            writer.commit(statuses, unreachable, recorded)
     finally:
         bar.close()
         if ctx.kustomize is not None:

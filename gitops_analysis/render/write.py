@@ -86,10 +86,15 @@ class DatasetWriter:
             (self.staging / part / f"{app.instance}.yaml").unlink(missing_ok=True)
 
     def commit(self, appsets: list[AppSetStatus] | None = None,
-               unreachable: list[Unreachable] | None = None) -> None:
-        """``render-status.json``, then the staged files replace the old ones."""
+               unreachable: list[Unreachable] | None = None,
+               argocd_namespace: str | None = None) -> None:
+        """``render-status.json``, then the staged files replace the old ones;
+        ``argocd_namespace``: the control-plane namespace render was given (left out when
+        none was: the readers' default applies)."""
         status = {name: self._results[name].status_entry() for name in sorted(self._results)}
         doc: dict = {"apps": status}
+        if argocd_namespace:
+            doc["argocd_namespace"] = argocd_namespace
         if appsets:
             doc["appsets"] = {s.name: s.status_entry() for s in sorted(appsets,
                                                                         key=lambda s: s.name)}
