@@ -144,6 +144,49 @@ def test_a_rendered_folder_without_renders_asks_for_a_render(capsys, tmp_path):
         "  missing render 1: render the repository (gitops-analysis render REPO --out DATASET)"
 
 
+REMOTE_DETAIL = ("chart mysql 9.16.2 from https://charts.bitnami.com/bitnami: not fetched "
+                 "(offline): pass --allow-remote to fetch it (kept in --chart-cache DIR for the "
+                 "next runs)")
+KUSTOMIZE_DESC = ("db/kustomization.yaml: accumulating resources: accumulation err=bad: must "
+                  "resolve to a file")
+
+
+def test_long_lines_go_on_indented_never_cut(capsys, tmp_path):
+    """A coverage line of 196 columns breaks after "(offline):" (col 117; "pass" would end at
+    121) and goes on indented 2 + 4; the GA001 line breaks after "desc =" (col 120) and goes on
+    under the message (4 + len("error   ")). Nothing is cut, with or without --show-all."""
+    root = write_dataset(tmp_path / "d", {n: application(n, namespace="default")
+                                          for n in ("web", "db", "k")}, {"web.yaml": CM})
+    (root / "render-status.json").write_text(json.dumps({"apps": {
+        "web": {"status": "ok", "message": ""},
+        "db": {"status": "remote", "message": REMOTE_DETAIL},
+        "k": {"status": "failed", "message": "kustomize build failed", "failure": {
+            "kind": "kustomize", "source": 0, "message": "failed to generate manifest for "
+            "source 1 of 1: rpc error: code = Unknown desc = " + KUSTOMIZE_DESC}}}}))
+    for extra in ([], ["--show-all"], ["--verbose"]):
+        code, out, _ = run(capsys, str(root), *extra)
+        lines = out.splitlines()
+        assert code == 1 and max(map(len, lines)) <= 120 and "…" not in out
+        at = lines.index("  not analysed: argocd/db (remote): chart mysql 9.16.2 from "
+                         "https://charts.bitnami.com/bitnami: not fetched (offline):")
+        assert lines[at + 1] == ("      pass --allow-remote to fetch it (kept in --chart-cache "
+                                 "DIR for the next runs)")
+        at = lines.index("    error   Failed to load target state: failed to generate manifest "
+                         "for source 1 of 1: rpc error: code = Unknown desc =")
+        assert lines[at + 1] == " " * 12 + KUSTOMIZE_DESC
+    # on a terminal, only the severity of the first line is coloured, as before
+    from gitops_analysis import load_dataset
+    from gitops_analysis.analysis.coverage import coverage
+    from gitops_analysis.rules import run_rules
+    from gitops_analysis.views.text import Style, findings_text
+
+    ds = load_dataset(root)
+    coloured = findings_text(ds, run_rules(ds), coverage(ds), Style(color=True)).splitlines()
+    at = coloured.index("    \033[1;31merror   \033[0mFailed to load target state: failed to "
+                        "generate manifest for source 1 of 1: rpc error: code = Unknown desc =")
+    assert coloured[at + 1] == " " * 12 + KUSTOMIZE_DESC
+
+
 def test_the_cache_answers_only_for_the_same_dataset(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("GITOPS_ANALYSIS_CACHE", str(tmp_path / "cache"))
     x = tmp_path / "X"

@@ -841,7 +841,11 @@ def test_reconcile_json_and_text(capsys, result, broken):
     assert out.index("OBSERVED ONLY (0, 0 informational)") < out.index("MATCHED (49)") < \
         out.index("PREDICTED ONLY (68)")
     assert f"    predicted: {ISE}" in lines
-    assert f"    observed:  {VS_MISSING}" in lines
+    # 120 columns: a longer line goes on over lines indented 4 more than it, never cut
+    assert max(map(len, lines)) <= 120
+    unfolded = [line + " " + lines[i + 1].strip() for i, line in enumerate(lines[:-1])
+                if lines[i + 1].startswith("        ") and not lines[i + 2].startswith("        ")]
+    assert f"    observed:  {VS_MISSING}" in unfolded
 
 
 def _table_row(md: str, *first_cells: str) -> list[str]:

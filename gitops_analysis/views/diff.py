@@ -15,7 +15,7 @@ import pandas as pd
 
 from gitops_analysis.core.findings import chain_text
 from gitops_analysis.views.formats import findings_records
-from gitops_analysis.views.text import WIDTH, clip, plural
+from gitops_analysis.views.text import WIDTH, folded, plural
 
 _RANK = ("error", "warning", "info")
 MAX_ROWS = 50  # per Markdown table: a comment stays far below GitHub's 65,536 characters
@@ -74,12 +74,11 @@ def _resource(rec) -> str:
 # --- text ------------------------------------------------------------------------------------
 
 def diff_text(result, *, verbose: bool = False) -> str:
-    lines = [clip(_revisions(result), WIDTH), clip(_work_line(result), WIDTH),
-             clip(_changes_line(result), WIDTH),
-             clip(result.head.coverage.line("head"), WIDTH)]
+    lines = [_revisions(result), _work_line(result), _changes_line(result),
+             result.head.coverage.line("head")]
     for side in (result.base, result.head):
         if side.silenced.total:
-            lines.append(clip(f"{side.label}: {side.silenced.line()}", WIDTH))
+            lines.append(f"{side.label}: {side.silenced.line()}")
     sections = [("New", result.findings.new, True), ("Fixed", result.findings.fixed, False),
                 ("Unchanged", result.findings.unchanged, False)]
     for title, frame, details in sections:
@@ -94,13 +93,13 @@ def diff_text(result, *, verbose: bool = False) -> str:
         shown = frame if verbose else frame.head(MAX_LINES)
         for rec in shown.to_dict("records"):
             lead = f"  {str(rec['severity']):<7} {rec['rule']} {rec['app'] or '(all apps)'}: "
-            lines.append(clip(lead + " ".join(str(rec["message"]).split()), WIDTH))
+            lines.append(lead + " ".join(str(rec["message"]).split()))
             if details and len(rec["chain"]):
-                lines.append(clip("          chain: " + chain_text(rec["chain"]), WIDTH))
+                lines.append("          chain: " + chain_text(rec["chain"]))
         if len(frame) > len(shown):
             lines.append(f"  ... {len(frame) - len(shown)} more (--verbose)")
     lines += ["", summary_line(result)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(folded(lines, WIDTH)) + "\n"  # long lines go on indented, never cut
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -235,8 +234,8 @@ def check_text(text: str, silenced, match=None) -> str:
              if line]
     if match is not None:
         for e in match.stale[:MAX_LINES]:
-            lines.append(clip(f"  no longer seen: {e['rule']} {e['app'] or '(all apps)'}: "
-                              f"{e['message']}", WIDTH))
+            lines.append(f"  no longer seen: {e['rule']} {e['app'] or '(all apps)'}: "
+                         f"{e['message']}")
         if len(match.stale) > MAX_LINES:
             lines.append(f"  ... {len(match.stale) - MAX_LINES} more (--format json)")
-    return text + "".join(clip(line, WIDTH) + "\n" for line in lines)
+    return text + "".join(line + "\n" for line in folded(lines, WIDTH))

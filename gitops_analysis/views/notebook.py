@@ -31,7 +31,7 @@ from gitops_analysis.load.projects import read_projects_file
 from gitops_analysis.rules import run_rules
 from gitops_analysis.views import plots, wave_layout
 from gitops_analysis.views.html import FigureOutput, Table
-from gitops_analysis.views.text import summary_line
+from gitops_analysis.views.text import fold, summary_line
 from gitops_analysis.views.writeup import (
     choose_root,
     has_incident,
@@ -391,7 +391,7 @@ def incident_text(ctx: NotebookContext) -> str:
 def incident_headline(ctx: NotebookContext) -> str:
     if not has_incident(ctx.findings):
         return f"no incident in {ctx.ds.name}"
-    return (f"root: {ctx.app}\n" + summary_line(ctx.findings))
+    return (f"root: {ctx.app}\n" + "\n".join(fold(summary_line(ctx.findings))))
 
 
 # a mermaid block needs a script from the network, an image link a file beside the page: in

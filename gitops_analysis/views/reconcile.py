@@ -8,6 +8,7 @@ import json
 from gitops_analysis.analysis.coverage import Coverage
 from gitops_analysis.core.words import plural
 from gitops_analysis.live.reconcile import REASON_ORDER, REASONS, ReconcileResult
+from gitops_analysis.views.text import folded
 
 
 def reconcile_json(result: ReconcileResult, cov: Coverage | None = None) -> str:
@@ -84,7 +85,7 @@ def reconcile_text(result: ReconcileResult, cov: Coverage | None = None) -> str:
                 out.append(f"      observed:  {r['observed_message']}")
     if cov is not None:  # what the predictions could not see
         out += ["", cov.line(f"predictions made on {s['dataset']}")]
-    return "\n".join(out) + "\n"
+    return "\n".join(folded(out)) + "\n"  # 120 columns: long lines go on indented, never cut
 
 
 def _md(text: str) -> str:

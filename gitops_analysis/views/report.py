@@ -21,7 +21,7 @@ from gitops_analysis.core.errors import GitopsAnalysisError, UsageError
 from gitops_analysis.views import formats
 from gitops_analysis.views.notebook import ANALYSIS_FILE, prepare, save_analysis
 from gitops_analysis.views.sarif import findings_sarif
-from gitops_analysis.views.text import findings_text, summary_line
+from gitops_analysis.views.text import findings_text, fold, summary_line
 
 NOTEBOOKS = ("01-inventory", "02-overlap-matrix", "03-wave-graph", "04-incident-writeup")
 # papermill and nbclient record when each cell ran: not wanted in a report that must not change
@@ -72,7 +72,7 @@ def write_report(dataset: str, out: str, *, app: str | None = None,
         cache.unlink(missing_ok=True)
     sys.stderr.write(f"report: {folder}/ has {len(NOTEBOOKS)} notebooks, their HTML, "
                      f"incident.md and {', '.join(texts)}\n")
-    sys.stdout.write(summary_line(ctx.findings) + "\n")
+    sys.stdout.write("".join(part + "\n" for part in fold(summary_line(ctx.findings))))
     if failures:
         for f in failures:
             sys.stderr.write(f"report: {f}\n")

@@ -1,7 +1,8 @@
 """``check``'s text: what was looked at first, then the root causes with what they block folded
 under them, then every other finding, one line each. Every line fits ``width`` columns, on a
-terminal or piped; ``verbose`` adds the details (wrapped), ``show_all`` lifts the per-rule cap,
-``color`` (a terminal, no ``NO_COLOR``) colours the severities."""
+terminal or piped: a longer one goes on over indented continuation lines, never cut;
+``verbose`` adds the details (wrapped), ``show_all`` lifts the per-rule cap, ``color`` (a
+terminal, no ``NO_COLOR``) colours the severities."""
 
 from __future__ import annotations
 
@@ -38,6 +39,23 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def fold(text: str, width: int = WIDTH, *, hang: int = 4) -> list[str]:
+    """``text`` on lines of at most ``width`` columns, never cut: the first line keeps its
+    layout (its leading spaces, the spaces that align its columns), the others are indented
+    ``hang`` columns more than it; a word longer than a line is split."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    if len(text) <= width:
+        return [text]
+    lead = len(text) - len(text.lstrip(" "))
+    return textwrap.wrap(text, width, subsequent_indent=" " * min(lead + hang, width // 2),
+                         break_long_words=True, break_on_hyphens=False)
+
+
+def folded(lines: list[str], width: int = WIDTH) -> list[str]:
+    """Every line of ``lines`` folded to ``width`` columns (:func:`fold`)."""
+    return [part for line in lines for part in fold(line, width)]
+
+
 class _Out:
     def __init__(self, style: Style) -> None:
         self.s = style
@@ -47,15 +65,20 @@ class _Out:
         return f"{_COLOURS[colour]}{text}{_RESET}" if self.s.color and text else text
 
     def line(self, text: str = "", *, indent: int = 0, colour: str = "", lead: str = "") -> None:
-        """One line, clipped to the width; ``lead`` (already counted in ``indent``-free text)
-        may be painted apart from the rest."""
-        body = clip(lead + text, self.s.width - indent) if (lead or text) else ""
-        if lead and self.s.color:
-            head, rest = body[: len(lead)], body[len(lead):]
-            body = self.paint(head, colour) + rest
-        elif colour:
-            body = self.paint(body, colour)
-        self.lines.append(" " * indent + body if body else "")
+        """One line, folded onto indented continuation lines past the width (never cut);
+        ``lead`` (a severity) may be painted apart from the rest, and what follows it on the
+        next lines is aligned under the text after it."""
+        if not (lead or text):
+            self.lines.append("")
+            return
+        parts = fold(lead + text, self.s.width - indent, hang=len(lead) or 4)
+        for i, body in enumerate(parts):
+            if lead and self.s.color:
+                if i == 0:
+                    body = self.paint(body[: len(lead)], colour) + body[len(lead):]
+            elif colour:
+                body = self.paint(body, colour)
+            self.lines.append(" " * indent + body)
 
     def wrapped(self, text: str, *, indent: int) -> None:
         for part in textwrap.wrap(" ".join(text.split()), self.s.width - indent,
@@ -68,8 +91,6 @@ def _finding_line(out: _Out, r, indent: int) -> None:
     lead = f"{sev:<7} " + ("(unproven) " if r.confidence == "unproven" else "")
     out.line(" ".join(r.message.split()), indent=indent, colour=sev, lead=lead)
     if out.s.verbose:
-        if len(r.message) > out.s.width - indent - len(lead):
-            out.wrapped(r.message, indent=indent + 8)
         if r.could_come_from:
             out.wrapped("could come from (not analysed): " + ", ".join(r.could_come_from),
                         indent=indent + 8)
@@ -175,4 +196,4 @@ def summary_line(findings: pd.DataFrame) -> str:
     text = (f"{plural(sev['error'], 'error')}, {plural(sev['warning'], 'warning')} "
             f"({unproven} unproven) in {plural(apps, 'app')}; apps that will fail: "
             f"{', '.join(failing) if failing else 'none'}")
-    return clip(text, WIDTH)
+    return text  # long: fold it (every app that will fail is named)
