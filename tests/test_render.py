@@ -466,8 +466,11 @@ def test_demo_rendering_reproduces_the_committed_dataset(variant, tmp_path):
 def test_cli_exit_codes_and_one_line_errors(tmp_path, capsys):
     assert main(["render", str(tmp_path / "nope"), "--out", str(tmp_path / "ds")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"gitops-analysis render: {tmp_path / 'nope'}: no such folder: pass the "
-                   "repository's folder as REPO"]
+    # one message, folded within 120 columns over indented continuation lines
+    assert max(map(len, err)) <= 120 and all(line.startswith("    ") for line in err[1:])
+    assert " ".join(line.strip() for line in err) == \
+        f"gitops-analysis render: {tmp_path / 'nope'}: no such folder: pass the repository's " \
+        "folder as REPO"
     assert main(["render", str(REPO), "--out", str(REPO / "ds")]) == 2
     assert "inside the repository" in capsys.readouterr().err
     assert main(["render", str(REPO), "--apps", str(tmp_path / "none.yaml"),
@@ -476,10 +479,11 @@ def test_cli_exit_codes_and_one_line_errors(tmp_path, capsys):
                  "--apps", str(REPO / "apps" / "shop.yaml"),
                  str(REPO / "apps" / "remote.yaml")]) == 1
     cap = capsys.readouterr()
-    assert cap.out.splitlines()[0] == "argocd/remote: remote: remote-base/kustomization.yaml:5: remote " \
+    out = cap.out.replace("\n    ", " ").splitlines()  # continuation lines joined
+    assert out[0] == "argocd/remote: remote: remote-base/kustomization.yaml:5: remote " \
         "resources entry https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?" \
         "ref=v5.0.0: not fetched (offline): pass --allow-remote to fetch it"
-    assert cap.out.splitlines()[1].startswith("argocd/shop: ok: 5 documents (kustomize)")
+    assert out[1].startswith("argocd/shop: ok: 5 documents (kustomize)")
     assert "render: 2 apps in" in cap.err
     assert main(["render", str(DEMO / "repo"), "--out", str(tmp_path / "demo"), "--no-cache",
                  "--apps", str(DEMO / "broken" / "apps"), "--jobs", "2"]) == 0
@@ -552,7 +556,7 @@ def test_deeply_nested_application_file_is_an_input_error_not_a_crash(tmp_path):
     proc = _render_cli(REPO, "--apps", deep, "--out", tmp_path / "ds", "--no-cache",
                        cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr[-2000:]  # not -11 (a signal) nor 139
-    assert proc.stderr.splitlines() == [
+    assert proc.stderr.replace("\n    ", " ").splitlines() == [  # folded lines joined
         f"gitops-analysis render: {deep}:5: nested more than 500 levels deep: refused; "
         "Kubernetes objects never nest this deep, fix the document"]
     assert not (tmp_path / "ds").exists()  # nothing written

@@ -163,3 +163,26 @@ def test_a_remote_base_answered_with_401_is_a_coverage_gap(tmp_path, denying_ser
     app = _render(repo, tmp_path / "a", allow_remote=True).apps[0]
     assert (app.status, app.failure) == ("fetch-failed", None), app.message
     assert app.message.startswith("fetch failed: authentication required (401): ")
+
+
+def test_render_prints_no_line_over_120_columns_and_cuts_nothing(tmp_path, capsys):
+    from gitops_analysis.cli.main import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/org/{'long-name-' * 12}//deploy?ref=main"
+    repo = _remote_base_repo(tmp_path, url)
+    code = main(["render", str(repo), "--apps", str(repo / "app.yaml"), "--out",
+                 str(tmp_path / "ds"), "--repo-map", f"{URL}={repo}", "--allow-remote",
+                 "--no-cache", "--kustomize", "pykustomize"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    lines = (out + err).splitlines()
+    assert max(map(len, lines)) <= 120
+    # continuation lines are indented; joined back, the whole message is there
+    first = next(i for i, line in enumerate(out.splitlines()) if line.startswith("argocd/"))
+    rest = out.splitlines()[first + 1:]
+    assert rest and all(line.startswith("    ") for line in rest)
+    joined = " ".join(line.strip() for line in out.splitlines()[first:])
+    assert "render again where the network reaches it (with --allow-remote)" in joined
+    assert "argocd/pulled: fetch-failed: fetch failed: connection refused" in joined

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 from gitops_analysis.cli.common import COMMAND_HELP, add_argocd_namespace, argocd_namespace_of
+from gitops_analysis.core.errors import GitopsAnalysisError
 from gitops_analysis.render.kustomize import KUSTOMIZE_CHOICES
 
 
@@ -21,17 +22,42 @@ def _argocd_namespace(args: argparse.Namespace) -> str | None:
     return config_for(args.repo, None).control_plane_namespace or argocd_namespace_of(args)
 
 
+class _Folding:
+    """A stream whose whole lines are folded to check's width (views.text.fold: continuation
+    lines indented, nothing cut); what is not a whole line (the progress bar's ``\r``
+    updates) passes as it is."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from gitops_analysis.views.text import fold
+
+        if "\r" in text or not text.endswith("\n"):
+            return self._stream.write(text)
+        lines = [part for line in text[:-1].split("\n") for part in fold(line)]
+        return self._stream.write("\n".join(lines) + "\n")
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno: the stream's
+        return getattr(self._stream, name)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from gitops_analysis.render.run import render_repository
 
-    report = render_repository(
-        args.repo, args.out, apps_paths=args.apps, repo_map=args.repo_map,
-        allow_remote=args.allow_remote, jobs=args.jobs, use_cache=not args.no_cache,
-        timeout=args.timeout, kustomize=args.kustomize, helm=args.helm,
-        chart_cache=args.chart_cache, progress=sys.stderr,
-        argocd_namespace=_argocd_namespace(args), clusters=args.clusters)
+    out, err = _Folding(sys.stdout), _Folding(sys.stderr)
+    try:
+        report = render_repository(
+            args.repo, args.out, apps_paths=args.apps, repo_map=args.repo_map,
+            allow_remote=args.allow_remote, jobs=args.jobs, use_cache=not args.no_cache,
+            timeout=args.timeout, kustomize=args.kustomize, helm=args.helm,
+            chart_cache=args.chart_cache, progress=cast(TextIO, err),
+            argocd_namespace=_argocd_namespace(args), clusters=args.clusters)
+    except GitopsAnalysisError as exc:  # main's line, folded as every other line of render
+        err.write(f"gitops-analysis render: {exc}\n")
+        return exc.exit_code
     for line in report.lines():
-        sys.stdout.write(line + "\n")
+        out.write(line + "\n")
     return report.exit_code
 
 
@@ -47,7 +73,8 @@ def add_commands(subparsers: Any,
                     "others and that no other app reaches) and follows what their output "
                     "holds; files no root reaches are listed as unreachable. Exit 0: every app "
                     "rendered; 1: some app not rendered (external, remote, unsupported, failed, "
-                    "escaped) or some ApplicationSet not expanded; 2: usage or input error.")
+                    "fetch-failed, escaped) or some ApplicationSet not expanded; 2: usage or "
+                    "input error.")
     p.add_argument("repo", metavar="REPO", help="the repository (a checkout) the apps point at")
     p.add_argument("--apps", metavar="PATH", nargs="+", action="extend", default=None,
                    help="Application and ApplicationSet files or folders (default: the roots "
