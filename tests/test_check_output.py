@@ -331,3 +331,40 @@ def test_an_applicationset_not_expanded_is_named_first(capsys, tmp_path):
     doc = json.loads(run(capsys, str(out), "--format", "json")[1])
     assert [g["name"] for g in doc["coverage"]["not_expanded"]] == \
         ["argocd/unsupported-pull-request"]
+
+
+def test_inventory_columns_fit_the_data_and_120_columns(capsys, tmp_path):
+    """Widths by hand: wave 4 (its header), namespace 31 (costmanagement-metrics-operator),
+    analysis 13 (render failed), resources 9 (its header): 64 with the 7 spaces between them;
+    the app column gets 120 - 64 - 20 (the top kinds' least) = 36, so the 50-column name goes
+    on a line of its own and its row on the next."""
+    long = "cert-manager-operator-with-a-very-long-name"  # argocd/... is 50 columns
+    ns = "costmanagement-metrics-operator"
+    root = write_dataset(tmp_path / "inv", {
+        "web": application("web", namespace=ns), long: application(long, namespace="default"),
+        "broken": application("broken", namespace="default")},
+        {"web.yaml": CM, f"{long}.yaml": CM + "---\n" + CM.replace("name: c", "name: d")})
+    _status(root, {"web": ("ok", ""), long: ("ok", ""), "broken": ("failed", "kustomize")})
+    assert main(["inventory", str(root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:7] == [
+        "app" + " " * 33 + " wave  namespace" + " " * 22 + " analysis" + " " * 5 +
+        " resources  top kinds",
+        "argocd/broken" + " " * 23 + "    0  default" + " " * 24 + " render failed" +
+        " " * 9 + "-",
+        "argocd/" + long,
+        " " * 36 + "    0  default" + " " * 24 + " analysed     " + " " * 9 + "2  ConfigMap 2",
+        "argocd/web" + " " * 26 + "    0  " + ns + " analysed     " + " " * 9 +
+        "1  ConfigMap 1"]
+    assert lines[8] == ("3 apps, 2 rendered files, 3 documents = 3 resources + 0 load errors; "
+                        "1 app without a render")
+    assert max(map(len, lines)) <= 120
+
+
+def test_inventory_of_one_app_that_failed_says_1_app_without_a_render(capsys, tmp_path):
+    root = write_dataset(tmp_path / "r6", {"a": application("a")}, {})
+    _status(root, {"a": ("failed", "does-not-exist: app path does not exist")})
+    assert main(["inventory", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "1 app, 0 rendered files, 0 documents = 0 resources + 0 load errors; "
+        "1 app without a render")

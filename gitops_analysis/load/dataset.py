@@ -275,7 +275,8 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     appsets = status_doc.get("appsets")
     apps_frame, sources_frame = frames.apps_frames(app_records, rendered_apps, status, rows,
                                                    appsets if isinstance(appsets, dict) else {})
-    acc.apps_without_render = int((apps_frame["render_status"] == "missing").sum())
+    # no rendered file read: missing, but also failed, remote, unsupported... with nothing
+    acc.apps_without_render = sum(1 for r in app_records if r.row["app"] not in rendered_apps)
     crd_frame = frames.crds_frame(crds, apps_by_name)
     webhook_frame = frames.webhooks_frame(webhooks, apps_by_name)
     resources = frames.resources_frame(rows, apps_frame, crd_frame, cluster_scopes)

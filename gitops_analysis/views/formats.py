@@ -8,6 +8,7 @@ import pandas as pd
 
 from gitops_analysis.analysis.coverage import Coverage, coverage
 from gitops_analysis.core.findings import chain_records, chain_text
+from gitops_analysis.core.words import plural
 from gitops_analysis.views import text
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
@@ -53,32 +54,63 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+KINDS_MIN = 20  # the top-kinds column gets at least this much; the app column gives way
+
+
+def _inventory_rows(inv: dict) -> list[tuple[str, str, str, str, str, str]]:
+    rows = []
+    for a in inv["apps"]:
+        top = sorted(a["kinds"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        # an app that was not analysed shows why, never a count of what it would deploy
+        shown = a["analysis"] if a["analysis"] == "analysed" else a["analysis_reason"]
+        analysed = a["analysis"] != "not-analysed"
+        rows.append((a["app"], str(a["wave"]), a["destination_namespace"] or "(empty)", shown,
+                     str(a["resources"]) if analysed else "-",
+                     ", ".join(f"{k} {n}" for k, n in top) if analysed else ""))
+    return rows
+
+
+def _table(rows: list[tuple[str, str, str, str, str, str]], width: int) -> list[str]:
+    """The apps table, columns as wide as their data: an app name too long for its column
+    (when the table would not fit ``width``) goes on a line of its own and its row on the next;
+    the top kinds, a summary, are cut with ``…`` at the width (the JSON has them all)."""
+    head = ("app", "wave", "namespace", "analysis", "resources", "top kinds")
+    wave, ns, state, count = (max(len(h), *(len(r[i]) for r in rows))
+                              for i, h in ((1, head[1]), (2, head[2]), (3, head[3]),
+                                           (4, head[4])))
+    rest = wave + ns + state + count + 7  # the spaces between the columns
+    app = min(max(len(head[0]), *(len(r[0]) for r in rows)), max(width - rest - KINDS_MIN, 12))
+
+    def line(r: tuple[str, ...], name: str) -> str:
+        return text.clip(f"{name:<{app}} {r[1]:>{wave}}  {r[2]:<{ns}} {r[3]:<{state}} "
+                         f"{r[4]:>{count}}  {r[5]}".rstrip(), width)
+
+    out = [line(head, head[0])]
+    for r in rows:
+        if len(r[0]) > app:
+            out += text.fold(r[0], width)
+            out.append(line(r, ""))
+        else:
+            out.append(line(r, r[0]))
+    return out
+
+
 def inventory_text(ds, cov: Coverage | None = None) -> str:
     cov = cov or coverage(ds)
     inv = inventory_dict(ds, cov)
-    lines = [text.clip(cov.line(ds.name), text.WIDTH), "",
-             f"{'app':<36} {'wave':>4}  {'namespace':<18} {'analysis':<12} {'resources':>9}  "
-             "top kinds"]
-    for a in inv["apps"]:
-        top = sorted(a["kinds"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        ns = a["destination_namespace"] or "(empty)"
-        # an app that was not analysed shows why, never a count of what it would deploy
-        shown = a["analysis"] if a["analysis"] == "analysed" else a["analysis_reason"]
-        count = str(a["resources"]) if a["analysis"] != "not-analysed" else "-"
-        kinds = ", ".join(f"{k} {n}" for k, n in top) if a["analysis"] != "not-analysed" \
-            else ""
-        lines.append(text.clip(f"{a['app']:<36} {a['wave']:>4}  {ns:<18} {shown:<12} "
-                               f"{count:>9}  {kinds}".rstrip(), text.WIDTH))
+    lines = [*text.fold(cov.line(ds.name)), "", *_table(_inventory_rows(inv), text.WIDTH)]
     acc = inv["accounting"]
     lines.append("")
-    lines.append(f"{acc['applications']} apps, {acc['files']} rendered files, "
-                 f"{acc['documents']} documents = {acc['resources']} resources + "
-                 f"{acc['load_errors']} load errors; {acc['apps_without_render']} apps without a "
-                 "render")
+    lines += text.fold(f"{plural(acc['applications'], 'app')}, "
+                       f"{plural(acc['files'], 'rendered file')}, "
+                       f"{plural(acc['documents'], 'document')} = "
+                       f"{plural(acc['resources'], 'resource')} + "
+                       f"{plural(acc['load_errors'], 'load error')}; "
+                       f"{plural(acc['apps_without_render'], 'app')} without a render")
     for e in inv["load_errors"]:
-        lines.append(text.clip(f"load error: {e['reason']}", text.WIDTH))
+        lines += text.fold(f"load error: {e['reason']}")
     for w in inv["warnings"]:
-        lines.append(text.clip(f"warning: {w['reason']}", text.WIDTH))
+        lines += text.fold(f"warning: {w['reason']}")
     return "\n".join(lines) + "\n"
 
 

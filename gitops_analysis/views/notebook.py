@@ -25,6 +25,7 @@ from gitops_analysis.analysis import overlap
 from gitops_analysis.analysis.graph import blast_radius, wave_graph
 from gitops_analysis.core.errors import UsageError
 from gitops_analysis.core.findings import chain_text
+from gitops_analysis.core.words import plural
 from gitops_analysis.load.argocdcm import read_settings
 from gitops_analysis.load.dataset import Dataset, load_dataset
 from gitops_analysis.load.projects import read_projects_file
@@ -181,10 +182,11 @@ def load_analysis(path: str | Path) -> NotebookContext:
 
 def accounting_text(ctx: NotebookContext) -> str:
     acc = ctx.ds.accounting
-    return (f"{acc.applications} apps, {acc.files} rendered files\n"
-            f"{acc.documents} documents = {acc.resources} resources + {acc.load_errors} load "
-            f"errors\n{acc.apps_without_render} apps without a render, "
-            f"{len(ctx.ds.warnings)} warnings")
+    return (f"{plural(acc.applications, 'app')}, {plural(acc.files, 'rendered file')}\n"
+            f"{plural(acc.documents, 'document')} = {plural(acc.resources, 'resource')} + "
+            f"{plural(acc.load_errors, 'load error')}\n"
+            f"{plural(acc.apps_without_render, 'app')} without a render, "
+            f"{plural(len(ctx.ds.warnings), 'warning')}")
 
 
 def apps_table(ctx: NotebookContext) -> Table:
