@@ -475,6 +475,16 @@ def test_a_chart_version_the_repository_lacks(tmp_path, helm_repository):
     assert bad.status == "failed"
     assert f'chart "strict" version "9.9.9" not found in {helm_repository["url"]} repository' \
         in bad.message
+    # the repository answered: Argo CD's repo server fails the same way (ExtractChart, Fetch):
+    # a ComparisonError, not a gap of ours
+    url = helm_repository["url"]
+    assert bad.failure == {"source": 0, "kind": "helm", "message": (
+        "failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = error "
+        "fetching chart: failed to fetch chart: failed running helm: `helm pull --destination "
+        f"{bad.failure['message'].split('--destination ')[1].split(' ')[0]} --version 9.9.9 "
+        f"--repo {url} strict` failed exit status 1: Error: chart \"strict\" version \"9.9.9\" "
+        f"not found in {url} repository")}
+    assert bad.failure["message"].split("--destination ")[1].startswith("/tmp/")
 
 
 # --- pieces with their own rules --------------------------------------------------------------

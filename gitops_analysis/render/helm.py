@@ -261,19 +261,40 @@ def _chart(plan: SourcePlan, helm: Helm, tmp: str, deadline: float, env: dict[st
         return Built("remote", message=f"chart {c['name']} {c['version'] or '(latest)'} from "
                      f"{c['repo_url'] or '(no repoURL)'}: not fetched (offline): pass "
                      "--allow-remote to fetch it (kept in --chart-cache DIR for the next runs)")
+    pulls: list[tuple[list[str], int, str]] = []
+
+    def pull(args: list[str], cwd: str) -> tuple[int, str, str]:
+        code, out, err = helm.run(args, cwd, deadline - time.monotonic(), env)
+        pulls.append((args, code, err))
+        return code, out, err
+
     try:
-        archive, _ = fetch_chart(
-            c["repo_url"], c["name"], c["version"], cache_dir=helm.chart_cache,
-            allow_remote=allow_remote, tmp=tmp,
-            run=lambda a, cwd: helm.run(a, cwd, deadline - time.monotonic(), env))
+        archive, _ = fetch_chart(c["repo_url"], c["name"], c["version"],
+                                 cache_dir=helm.chart_cache, allow_remote=allow_remote, tmp=tmp,
+                                 run=pull)
         return unpack(archive, os.path.join(tmp, "chart"))
     except HelmFailure as exc:
         what = f"chart {c['name']} {c['version']} from {c['repo_url']}"
         cause = fetch_cause(str(exc))
         if cause:  # our network or credentials, not the repository: a coverage gap
             return Built("fetch-failed", message=fetch_message(cause, what, str(exc), chart=True))
+        failure = None
+        if pulls and pulls[-1][1] != 0:  # the repository answered: the repo server fails too
+            args, code, err = pulls[-1]
+            failure = {"kind": "helm", "message": _pull_error(args, code, err, tmp)}
         return Built("failed", message=f"{what}: {exc}: check the chart, its version and the "
-                     "repository")
+                     "repository", failure=failure)
+
+
+def _pull_error(args: list[str], code: int, err: str, tmp: str) -> str:
+    """What the repo server answers when its ``helm pull`` fails (util/helm/client.go
+    ExtractChart, util/helm/cmd.go Fetch / PullOCI and run)."""
+    oci = any(a.startswith("oci://") for a in args)
+    head = "error pulling OCI chart: failed to pull OCI chart" if oci else \
+        "error fetching chart: failed to fetch chart"
+    command = " ".join(["helm", *(_quote(a) for a in args)]).replace(tmp, "/tmp")
+    return (f"rpc error: code = Unknown desc = {head}: failed running helm: `{command}` failed "
+            f"exit status {code}: {err.strip()}")
 
 
 def render_helm(plan: SourcePlan, helm: Helm, base: str, tmp: str, deadline: float,
