@@ -169,3 +169,15 @@ def test_the_argocd_namespace_render_is_given_is_recorded(tmp_path, monkeypatch)
     (repo / ".gitops-analysis.toml").write_text('control-plane-namespace = "gitops"\n')
     assert recorded()["argocd_namespace"] == "gitops"
     assert recorded("--argocd-namespace", "flag")["argocd_namespace"] == "flag"
+
+
+def test_with_apps_the_first_copy_is_held_and_the_warning_says_so(tmp_path):
+    repo = _write(tmp_path / "repo", {"m/cm.yaml": CM, "apps/a.yaml": _app("c", "m", "one"),
+                                      "apps/b.yaml": _app("c", "m", "two")})
+    _, warnings = _render(repo, tmp_path / "ds", apps_paths=[repo / "apps"])
+    held = yaml.safe_load((tmp_path / "ds" / "apps" / "c.yaml").read_text())
+    assert held["spec"]["destination"]["namespace"] == "one"  # apps/a.yaml, read first
+    assert warnings == [f"render: {repo / 'apps' / 'b.yaml'}:1: Application argocd/c: skipped, "
+                        "a second one: the dataset holds the copy at "
+                        f"{repo / 'apps' / 'a.yaml'}:1; give each one of a namespace its own "
+                        "name"]

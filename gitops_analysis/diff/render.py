@@ -73,7 +73,7 @@ class Options:
     helm: str = "auto"
     chart_cache: str | Path | None = None
     clusters: str | Path | None = None
-    argocd_namespace: str = "argocd"
+    argocd_namespace: str | None = None  # given (recorded by render), else argocd
 
 
 def _plan_key(plan: SourcePlan) -> tuple:

@@ -195,7 +195,8 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
             progress.flush()
 
     options = Options(allow_remote, jobs, use_cache, float(timeout), kustomize, helm,
-                      chart_cache, clusters, namespace)
+                      chart_cache, clusters,
+                      argocd_namespace or config.control_plane_namespace)  # as render records
     with tempfile.TemporaryDirectory(prefix="gitops-analysis-diff-") as tmp:
         work = Path(tmp)
         sides = {}
