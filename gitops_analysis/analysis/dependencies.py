@@ -6,8 +6,10 @@ disagree. A need is (app, reason) with its providers; a dependency edge is (prov
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from gitops_analysis.analysis.keys import distinct_rows
 from gitops_analysis.core.findings import Chain, ChainStep
 from gitops_analysis.core.kinds import ARGOCD_KINDS, BUILTIN_NAMESPACES, BUILTIN_SCOPES, CLUSTER
 from gitops_analysis.load.applications import IN_CLUSTER
@@ -23,12 +25,12 @@ def custom_kind_mask(resources: pd.DataFrame, cluster_scopes: dict | None = None
     """Resources whose kind is served by a CRD (not Kubernetes itself, not Argo CD)."""
     builtin = set(BUILTIN_SCOPES) | set(ARGOCD_KINDS)
     # decide once per distinct (group, kind), not once per resource
-    kinds = resources[["group", "kind"]].astype({"kind": str}).drop_duplicates()
-    custom = {(g, k) for g, k in kinds.itertuples(index=False) if (g, k) not in builtin}
-    if not custom:
+    codes, kinds = distinct_rows(resources, ["group", "kind"])
+    custom = np.array([(g, str(k)) not in builtin for g, k in kinds.itertuples(index=False)],
+                      dtype=bool)
+    if not custom.any():
         return pd.Series(False, index=resources.index)
-    pairs = pd.MultiIndex.from_arrays([resources["group"], resources["kind"].astype(str)])
-    return pd.Series(pairs.isin(list(custom)), index=resources.index)
+    return pd.Series(custom[codes], index=resources.index)
 
 
 def _providers_frame(dataset, res: pd.DataFrame,
@@ -75,6 +77,13 @@ def existing_namespaces(dataset) -> set[tuple[str, str]]:
     return out
 
 
+def _first_rows(first: pd.DataFrame, key: list[str]) -> dict[tuple, dict]:
+    """The example row of each group (``groupby(key).head(1)``), by its key, as plain dicts."""
+    cols = ["name", "namespace", "version", "file", "line"]
+    return {tuple(k): dict(zip(cols, v)) for k, v in
+            zip(first[key].itertuples(index=False), first[cols].itertuples(index=False))}
+
+
 def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFrame:
     """One row per (app, CRD or namespace it needs), with who provides it and how it is ordered.
 
@@ -85,7 +94,7 @@ def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFram
     when None) are left out on both sides: Argo CD never applies them (controller/state.go)."""
     res = dataset.resources
     res = res[~excluded_mask(res, dataset.apps, resource_filter)]
-    apps = dataset.apps.set_index("app")
+    waves = {a: int(w) for a, w in zip(dataset.apps["app"], dataset.apps["wave"])}
     crd_prov, ns_prov = _providers_frame(dataset, res, resource_filter)
     cluster_has = set(dataset.cluster_scopes)
     existing = existing_namespaces(dataset)
@@ -95,47 +104,47 @@ def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFram
     if not custom.empty:
         g = custom.assign(kind=custom["kind"].astype(str)).groupby(
             ["app", "cluster", "group", "kind"], sort=True, observed=True)
-        first = g.head(1).set_index(["app", "cluster", "group", "kind"])
+        first = _first_rows(g.head(1), ["app", "cluster", "group", "kind"])
         sizes = g.size()
         prov = crd_prov.groupby(["cluster", "group", "kind"])[["app", "wave"]] \
             .apply(lambda f: sorted(zip(f["wave"], f["app"]))).to_dict()
         for (app, cluster, group, kind), n in sizes.items():
-            ex = first.loc[(app, cluster, group, kind)]
+            ex = first[(app, cluster, group, kind)]
             plist = prov.get((cluster, group, kind), [])
             self_p = any(a == app for _, a in plist)
             others = [(w, a) for w, a in plist if a != app]
             pre = (group, kind) in cluster_has
             rows.append({
-                "app": app, "cluster": cluster, "wave": int(apps.at[app, "wave"]), "need": "crd",
+                "app": app, "cluster": cluster, "wave": waves[app], "need": "crd",
                 "reason": f"crd:{group}/{kind}", "group": group, "kind": kind, "namespace": "",
                 "example_name": ex["name"], "example_namespace": ex["namespace"],
                 "example_version": ex["version"], "example_file": ex["file"],
                 "example_line": int(ex["line"]), "resources": int(n), "self_provided": self_p,
                 "preexisting": pre, "providers": tuple(a for _, a in others),
-                "status": _status(int(apps.at[app, "wave"]), [w for w, _ in others], self_p, pre),
+                "status": _status(waves[app], [w for w, _ in others], self_p, pre),
             })
 
     used = res[(res["scope"] != CLUSTER) & (res["namespace"] != "")]
     if not used.empty:
         g = used.groupby(["app", "cluster", "namespace"], sort=True)
-        first = g.head(1).set_index(["app", "cluster", "namespace"])
+        first = _first_rows(g.head(1), ["app", "cluster", "namespace"])
         sizes = g.size()
         prov = ns_prov.groupby(["cluster", "namespace"])[["app", "wave"]] \
             .apply(lambda f: sorted(zip(f["wave"], f["app"]))).to_dict()
         for (app, cluster, ns), n in sizes.items():
-            ex = first.loc[(app, cluster, ns)]
+            ex = first[(app, cluster, ns)]
             plist = prov.get((cluster, ns), [])
             self_p = any(a == app for _, a in plist)
             others = [(w, a) for w, a in plist if a != app]
             pre = ns in BUILTIN_NAMESPACES or (cluster, ns) in existing
             rows.append({
-                "app": app, "cluster": cluster, "wave": int(apps.at[app, "wave"]),
+                "app": app, "cluster": cluster, "wave": waves[app],
                 "need": "namespace", "reason": f"namespace:{ns}", "group": "", "kind": "Namespace",
                 "namespace": ns, "example_name": ex["name"], "example_namespace": ns,
                 "example_version": ex["version"], "example_file": ex["file"],
                 "example_line": int(ex["line"]), "resources": int(n), "self_provided": self_p,
                 "preexisting": pre, "providers": tuple(a for _, a in others),
-                "status": _status(int(apps.at[app, "wave"]), [w for w, _ in others], self_p, pre),
+                "status": _status(waves[app], [w for w, _ in others], self_p, pre),
             })
     df = pd.DataFrame(rows, columns=NEED_COLUMNS)
     return df.sort_values(["app", "need", "reason"], kind="stable").reset_index(drop=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from gitops_analysis.analysis.coverage import coverage
@@ -36,9 +37,10 @@ def wave_graph(dataset, findings: pd.DataFrame) -> nx.DiGraph:
     g: nx.DiGraph = nx.DiGraph(needs=need_frame, roots=roots)
     state = coverage(dataset).frame.set_index("app")
     res = dataset.resources
-    replaced = res[res["sync_options"].map(
-        lambda text: "Replace=true" in [o.strip() for o in text.split(",")])] \
-        .groupby("app").size().to_dict()
+    res = res.loc[res["sync_options"].str.contains("Replace=true", regex=False),
+                  ["app", "sync_options"]]  # the few that can hold it, first
+    hit = ["Replace=true" in [o.strip() for o in text.split(",")] for text in res["sync_options"]]
+    replaced = res[np.array(hit, dtype=bool)].groupby("app").size().to_dict()
     for row in dataset.apps.sort_values(["wave", "app"]).itertuples(index=False):
         analysis = str(state.at[row.app, "state"])
         status = "failing" if row.app in roots else ("blocked" if row.app in blocked else

@@ -31,9 +31,11 @@ def origin_index(ds, keys: set[tuple] | None = None) -> dict[tuple, str]:
     only for ``keys`` when given (the findings' resources: the rest need no origin)."""
     if keys is not None:
         res = ds.resources
+        # the names first (vectorised), then the whole key of the few rows left
+        res = res[res["name"].isin({k[4] for k in keys})]
         wanted = [k in keys for k in zip(res["app"], res["group"], res["kind"].astype(str),
                                          res["namespace"], res["name"])]
-        ds = replace(ds, resources=res[wanted])
+        ds = replace(ds, resources=res[pd.Series(wanted, index=res.index, dtype=bool)])
     res = resource_origins(ds)
     res = res[res["origin_file"] != ""]
     out: dict[tuple, str] = {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gitops_analysis.analysis.keys import apps_per_key
+
 KEY = ["cluster", "group", "kind", "namespace", "name"]
 
 
@@ -20,9 +22,10 @@ def shared_keys(ds) -> pd.DataFrame:
     """
     res = ds.resources
     res = res.loc[~res["is_hook"], KEY + ["app", "content_hash"]]
-    res = res.assign(kind=res["kind"].astype(str)).drop_duplicates(KEY + ["app"])
-    n_apps = res.groupby(KEY, sort=False)["app"].transform("size")
-    shared = res[n_apps > 1]
+    res = res.assign(kind=res["kind"].astype(str))
+    # res.drop_duplicates(KEY + ["app"]), the keys of several apps only
+    kept, codes, counts = apps_per_key(res, KEY)
+    shared = res[kept & (counts[codes] > 1)]
     if shared.empty:
         cols = KEY + ["app", "wave", "content_hash", "apps", "identical", "is_crd"]
         return pd.DataFrame(columns=cols)

@@ -183,6 +183,13 @@ def excluded_mask(resources, apps, rf: ResourceFilter | None):
         return pd.Series(False, index=resources.index, dtype=bool)
     urls = {a: cluster_url(s, n) for a, s, n in
             zip(apps["app"], apps["destination_server"], apps["destination_name"])}
+    # the common case first: no (group, kind) is excluded for any of the apps' clusters, seen
+    # from the distinct kinds and clusters alone (no per-row key to build and merge)
+    wanted = {urls.get(a, "") for a in resources["app"].unique()}
+    pairs = resources[["group", "kind"]].drop_duplicates()
+    if not any(rf.is_excluded(g, str(k), u) for g, k in pairs.itertuples(index=False)
+               for u in wanted):
+        return pd.Series(False, index=resources.index, dtype=bool)
     keys = pd.DataFrame({"app": resources["app"].to_numpy(),
                          "group": resources["group"].to_numpy(),
                          "kind": resources["kind"].astype(str).to_numpy()})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from gitops_analysis.analysis.keys import apps_per_key, row_codes
 from gitops_analysis.core import messages
 from gitops_analysis.load.exclusions import excluded_mask
 from gitops_analysis.rules.projects import stopped_apps
@@ -15,31 +17,37 @@ KEY = ["cluster", "group", "kind", "namespace", "name"]
 def _tracked(ctx) -> pd.DataFrame:
     """Resources Argo CD compares: hooks are split off first (gitops-engine splitHooks), and
     apps whose project checks fail compare nothing (refreshAppConditions stops them)."""
-    res = ctx.dataset.resources
-    res = res[~res["is_hook"] & ~res["app"].isin(stopped_apps(ctx))]
-    return res.assign(kind=res["kind"].astype(str))
+    if "ownership.tracked" not in ctx.shared:  # three rules read it
+        res = ctx.dataset.resources
+        res = res[~res["is_hook"] & ~res["app"].isin(stopped_apps(ctx))]
+        ctx.shared["ownership.tracked"] = res.assign(kind=res["kind"].astype(str))
+    return ctx.shared["ownership.tracked"]
 
 
 def _applied(ctx) -> pd.DataFrame:
     """Resources Argo CD applies and tracks: kinds excluded in argocd-cm leave the targets
     after deduplication (controller/state.go), so they are never live in any app."""
-    res = _tracked(ctx)
-    return res[~excluded_mask(res, ctx.dataset.apps,
-                              getattr(ctx.settings, "resource_filter", None))]
+    if "ownership.applied" not in ctx.shared:
+        res = _tracked(ctx)
+        ctx.shared["ownership.applied"] = res[~excluded_mask(
+            res, ctx.dataset.apps, getattr(ctx.settings, "resource_filter", None))]
+    return ctx.shared["ownership.applied"]
 
 
 def _shared(ctx, crd: bool) -> pd.DataFrame:
     res = _applied(ctx)
     is_crd = (res["kind"] == "CustomResourceDefinition") & (res["group"] == "apiextensions.k8s.io")
     res = res[is_crd if crd else ~is_crd]
-    per_app = res.drop_duplicates(KEY + ["app"])
-    counts = per_app.groupby(KEY, sort=False)["app"].transform("size")
-    shared = per_app[counts > 1]
+    # the rows of res.drop_duplicates(KEY + ["app"]) whose key two or more apps deploy
+    kept, codes, counts = apps_per_key(res, KEY)
+    many = counts[codes] > 1
+    shared = res[kept & many]
     if shared.empty:
         return shared
-    hashes = res[res.set_index(KEY).index.isin(shared.set_index(KEY).index)] \
-        .groupby(KEY)["content_hash"].nunique().rename("variants")
-    return shared.join(hashes, on=KEY)
+    # how many different renders each shared key has
+    hashes = pd.DataFrame({"key": codes[many], "hash": res["content_hash"].to_numpy()[many]})
+    variants = hashes.groupby("key")["hash"].nunique()
+    return shared.assign(variants=variants.reindex(codes[kept & many]).to_numpy())
 
 
 def _last_writer(waves: dict, names: list[str]) -> str:
@@ -104,6 +112,8 @@ def check_shared_crd(ctx) -> pd.DataFrame | None:
 
 def check_repeated_resource(ctx) -> pd.DataFrame | None:
     res = _tracked(ctx)
+    codes = row_codes(res, ["app"] + KEY)
+    res = res[np.bincount(codes)[codes] > 1] if len(codes) else res  # the repeated keys only
     counts = res.groupby(["app"] + KEY, sort=True).size()
     repeated = counts[counts > 1]
     if repeated.empty:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gitops_analysis.analysis.coverage import group_words, supply_candidates
@@ -234,27 +235,41 @@ def check_resources(ctx) -> pd.DataFrame | None:
     pj = projects(ctx)
     keep = ~res["app"].isin(stopped) & ~excluded_mask(res, ds.apps, _settings_filter(ctx))
     res = res[keep]
-    # one dict per app, read once: a .loc per resource cost seconds at 10^5 resources
+    if res.empty:
+        return None
+    # one dict per app, read once; the message is decided once per distinct (app, group,
+    # kind, name of a cluster-scoped object, namespace of a namespaced one), not per resource
     apps = {row["app"]: row for row in ds.apps.to_dict("records")}
-    rows = []
+    namespaced = (res["scope"] != CLUSTER).to_numpy(dtype=bool)
+    keys = pd.DataFrame({"app": res["app"].to_numpy(), "group": res["group"].to_numpy(),
+                         "kind": res["kind"].to_numpy(),
+                         "name": res["name"].where(~namespaced, "").to_numpy(),
+                         "namespace": res["namespace"].where(namespaced, "").to_numpy(),
+                         "namespaced": namespaced})
+    groups = keys.groupby(list(keys.columns), sort=False, observed=True)
+    codes = groups.ngroup().to_numpy()
+    messages = []
     memo: dict[tuple, str] = {}
-    for r in res.itertuples(index=False):
-        a = apps[r.app]
+    for app, group, kind, name, namespace, is_ns in groups.size().index:
+        a = apps[app]
         proj = pj.get(a["project"] or DEFAULT_PROJECT)
         if proj is None:
+            messages.append("")
             continue
-        kind = str(r.kind)
-        namespaced = r.scope != CLUSTER
-        key = (proj.name, r.group, kind, r.name if not namespaced else "", namespaced,
-               r.namespace if namespaced else "", a["destination_server"],
+        kind = str(kind)
+        key = (proj.name, group, kind, name, is_ns, namespace, a["destination_server"],
                a["destination_name"])
         if key not in memo:
-            memo[key] = _resource_message(proj, pj, r, kind, namespaced, a)
-        msg = memo[key]
-        if msg:
+            memo[key] = _resource_message(proj, pj, group, kind, name, namespace, is_ns, a)
+        messages.append(memo[key])
+    msg = np.array(messages, dtype=object)[codes]
+    hit = msg != ""
+    rows = []
+    if hit.any():
+        for r, m in zip(res[hit].itertuples(index=False), msg[hit]):
             rows.append({"app": r.app, "cluster": r.cluster, "group": r.group,
-                         "version": r.version, "kind": kind, "namespace": r.namespace,
-                         "name": r.name, "message": msg, "file": r.file, "line": r.line})
+                         "version": r.version, "kind": str(r.kind), "namespace": r.namespace,
+                         "name": r.name, "message": m, "file": r.file, "line": r.line})
     if not rows:
         return None
     out = pd.DataFrame(rows)
@@ -266,14 +281,15 @@ def check_resources(ctx) -> pd.DataFrame | None:
     return out
 
 
-def _resource_message(proj: Project, pj: Projects, r, kind: str, namespaced: bool, a) -> str:
-    if not proj.kind_permitted(r.group, kind, r.name, namespaced):
-        return f"resource {r.group}:{kind} is not permitted in project {proj.name}"
+def _resource_message(proj: Project, pj: Projects, group: str, kind: str, name: str,
+                      namespace: str, namespaced: bool, a) -> str:
+    if not proj.kind_permitted(group, kind, name, namespaced):
+        return f"resource {group}:{kind} is not permitted in project {proj.name}"
     if namespaced:
         c_server, c_name, s_known, n_known = cluster_identity(
             a["destination_server"], a["destination_name"], pj.clusters)
-        if proj.destination_permitted(c_server, c_name, r.namespace, s_known, n_known) is False:
-            return f"namespace {r.namespace} is not permitted in project '{proj.name}'"
+        if proj.destination_permitted(c_server, c_name, namespace, s_known, n_known) is False:
+            return f"namespace {namespace} is not permitted in project '{proj.name}'"
     return ""
 
 

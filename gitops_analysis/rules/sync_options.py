@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gitops_analysis.analysis.keys import apps_per_key
 from gitops_analysis.load.applications import HOOK_WEIGHT_ANNOTATION, WAVE_ANNOTATION
 from gitops_analysis.load.argo_objects import documents_at, projects_of
 from gitops_analysis.load.exclusions import excluded_mask
@@ -231,9 +232,10 @@ def check_shared_protection(ctx) -> list[dict] | None:
     res = ds.resources
     res = res[~res["is_hook"] & ~excluded_mask(res, ds.apps, getattr(ctx.settings,
                                                                       "resource_filter", None))]
-    res = res.assign(kind=res["kind"].astype(str)).drop_duplicates(KEY + ["app"], keep="last")
-    counts = res.groupby(KEY, sort=False)["app"].transform("size")
-    shared = res[counts > 1]
+    res = res.assign(kind=res["kind"].astype(str))
+    # res.drop_duplicates(KEY + ["app"], keep="last"), the keys of several apps only
+    kept, codes, counts = apps_per_key(res, KEY, keep="last")
+    shared = res[kept & (counts[codes] > 1)]
     if shared.empty:
         return None
     options = dict(zip(ds.apps["app"], ds.apps["sync_options"]))
