@@ -31,6 +31,7 @@ from gitops_analysis.load.files import Collector, yaml_files
 from gitops_analysis.load.manifests import sync_wave, unreadable_wave
 from gitops_analysis.load.rendered import (
     RENDER_STATUS,
+    extend_columns,
     read_rendered,
     render_status_doc,
     rendered_files,
@@ -252,7 +253,7 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     files = [(by_instance.get(stem, stem), path, problem)
              for stem, path, problem in rendered_files(root)]
     known_apps = frozenset(apps_by_name)
-    rows: list[dict] = []
+    rows: dict[str, list] = {}  # one list per column (see rendered.columns)
     crds: list[dict] = []
     webhooks: list[dict] = []
     rendered_apps: set[str] = set()
@@ -260,7 +261,7 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     for result in results:
         acc.files += 1
         acc.documents += result["documents"]
-        rows += result["rows"]
+        extend_columns(rows, result["rows"])
         crds += result["crds"]
         webhooks += result["webhooks"]
         col.load_errors += result["load_errors"]
@@ -273,7 +274,8 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
     from gitops_analysis.load import frames
 
     appsets = status_doc.get("appsets")
-    apps_frame, sources_frame = frames.apps_frames(app_records, rendered_apps, status, rows,
+    apps_frame, sources_frame = frames.apps_frames(app_records, rendered_apps, status,
+                                                   rows.get("app", []),
                                                    appsets if isinstance(appsets, dict) else {})
     # no rendered file read: missing, but also failed, remote, unsupported... with nothing
     acc.apps_without_render = sum(1 for r in app_records if r.row["app"] not in rendered_apps)

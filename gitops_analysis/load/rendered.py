@@ -182,12 +182,26 @@ def _read_rendered_documents(root: Path, app: str, path: Path, problem: Problem 
                                  "config": record["name"], "file": d.file, "line": d.line})
             rows.append(record)
         d.data = None  # only the record is kept
-    return {"app": app, "known": known, "documents": documents, "rows": rows, "crds": crds,
-            "webhooks": webhooks,
+    return {"app": app, "known": known, "documents": documents, "rows": columns(rows),
+            "crds": crds, "webhooks": webhooks,
             "load_errors": col.load_errors, "warnings": col.warnings}
 
 
-def resolve_sources(rows: list[dict], apps_by_name: dict[str, dict]) -> None:
+def columns(rows: list[dict]) -> dict[str, list]:
+    """Records (all with the same keys) as one list per key: cheaper to send from a worker and
+    to make a frame of than a dict per record."""
+    if not rows:
+        return {}
+    return {k: [r[k] for r in rows] for k in rows[0]}
+
+
+def extend_columns(into: dict[str, list], more: dict[str, list]) -> None:
+    """Append the records of ``more`` (see :func:`columns`) to ``into``."""
+    for k, values in more.items():
+        into.setdefault(k, []).extend(values)
+
+
+def resolve_sources(rows: dict[str, list], apps_by_name: dict[str, dict]) -> None:
     """In a multi-source app, keep only "# Source:" parts that name one of its sources.
 
     ``helm template`` starts every document with ``# Source: <chart>/templates/<file>``; in a
@@ -195,16 +209,19 @@ def resolve_sources(rows: list[dict], apps_by_name: dict[str, dict]) -> None:
     part it stands in (the last line that names a source path of the app). A single-source app
     keeps what its render says.
     """
+    if not rows or all(len(a["source_paths"]) < 2 for a in apps_by_name.values()):
+        return  # no multi-source app: every render keeps what it says
     current: dict[tuple[str, str], str] = {}
-    for r in rows:
-        src = r.get("source") or ""
+    sources = rows["source"]
+    for i, (src, app, file) in enumerate(zip(sources, rows["app"], rows["file"])):
+        src = src or ""
         if not src:
             continue
-        paths = apps_by_name[r["app"]]["source_paths"]
+        paths = apps_by_name[app]["source_paths"]
         if len(paths) < 2:
             continue
-        key = (r["app"], r["file"])
+        key = (app, file)
         if src in paths:
             current[key] = src
         else:
-            r["source"] = current.get(key, "")
+            sources[i] = current.get(key, "")
