@@ -368,3 +368,14 @@ def test_inventory_of_one_app_that_failed_says_1_app_without_a_render(capsys, tm
     assert capsys.readouterr().out.splitlines()[-1] == (
         "1 app, 0 rendered files, 0 documents = 0 resources + 0 load errors; "
         "1 app without a render")
+
+
+def test_nothing_analysed_because_fetches_failed_says_where_to_render(capsys, tmp_path):
+    # a fetch that failed on this machine (DNS) is no finding: render again where it reaches
+    root = write_dataset(tmp_path / "ff", {"a": application("a")}, {})
+    _status(root, {"a": ("fetch-failed", "fetch failed: DNS lookup failed (github.com): ...")})
+    code, out, err = run(capsys, str(root))
+    assert (code, err) == (3, "")
+    assert out.splitlines()[-1] == ("  fetch failed 1: render again where the network reaches "
+                                    "what they fetch, or with --chart-cache DIR holding their "
+                                    "charts")

@@ -39,6 +39,8 @@ COVERAGE_COLUMNS = ["app", "state", "reason", "detail"]
 NOTHING_HINTS = {
     "render failed": "fix what the render failures above say, then render again",
     "remote": "pass --allow-remote or --chart-cache DIR to render",
+    "fetch failed": ("render again where the network reaches what they fetch, or with "
+                     "--chart-cache DIR holding their charts"),
     "external": "pass --repo-map URL=DIR to render for the repositories they name",
     "missing render": "render the repository (gitops-analysis render REPO --out DATASET)",
     "refused file": "replace the refused files of rendered/ with plain files (render again)",
