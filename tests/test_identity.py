@@ -203,6 +203,26 @@ def test_findings_that_rest_on_a_doubtful_control_namespace_are_unproven(tmp_pat
     assert not (f["slug"] == "app-namespace-not-permitted").any()
 
 
+def test_apps_of_another_argo_cd_in_the_repository_are_unproven(tmp_path):
+    """One repository, two Argo CDs: web lives in argocd (taken as Argo CD's namespace),
+    shop in openshift-gitops. The argocd instance would not admit shop, but shop is likely
+    the other instance's own app: unproven, saying so. An app in team-a, a namespace named like
+    no Argo CD's, stays a certain error."""
+    apps = {"web": app("web", "argocd", "web"), "shop": app("shop", "openshift-gitops", "shop"),
+            "jobs": app("jobs", "team-a", "jobs")}
+    root = write_dataset(tmp_path / "d", apps, {
+        "web.yaml": CM, "openshift-gitops_shop.yaml": CM, "team-a_jobs.yaml": CM})
+    f = run_rules(load_dataset(root))
+    found = f[f["slug"] == "app-namespace-not-permitted"].set_index("app")
+    assert sorted(found.index) == ["openshift-gitops/shop", "team-a/jobs"]
+    assert tuple(found.loc["openshift-gitops/shop", ["severity", "confidence"]]) == \
+        ("warning", "unproven")
+    assert ("openshift-gitops may be the namespace of another Argo CD, whose own apps these "
+            "are; check them with --argocd-namespace openshift-gitops") in \
+        found.loc["openshift-gitops/shop", "detail"]
+    assert tuple(found.loc["team-a/jobs", ["severity", "confidence"]]) == ("error", "certain")
+
+
 def test_an_explicit_argocd_namespace_wins_over_the_configuration(tmp_path, capsys):
     root = write_dataset(tmp_path / "d", {"a": app("a", None, "a")}, {"a.yaml": NS + "---\n" + CM})
     config = tmp_path / "cfg.toml"

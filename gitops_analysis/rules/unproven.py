@@ -74,6 +74,15 @@ def config_candidates(ds, cov: Coverage) -> list[str]:
     return [name for _, name in sorted(scored)]
 
 
+def _other_control_namespaces(ds) -> set[str]:
+    """Namespaces of Applications, other than the one taken as Argo CD's, that are named like
+    an Argo CD's own (``openshift-gitops``, ``argocd``, ``*-gitops``...): a repository may hold
+    the apps of two Argo CD installations, and each admits only its own."""
+    ctl = getattr(ds, "argocd_namespace", "")
+    return {ns for ns in set(ds.apps["app_namespace"]) if ns != ctl and
+            ("argocd" in ns or "argo-cd" in ns or ns == "gitops" or ns.endswith("-gitops"))}
+
+
 def weigh(found: list[Finding], ds, cov: Coverage, *, settings_known: bool = True
           ) -> list[Finding]:
     """``found`` with every finding whose cause an unanalysed app could supply made unproven,
@@ -88,6 +97,18 @@ def weigh(found: list[Finding], ds, cov: Coverage, *, settings_known: bool = Tru
                                                                    if x),
                          severity="warning" if f.severity == "error" else f.severity)
                  if f.slug in _CONTROL_NAMESPACE_NEEDS else f for f in found]
+    others = _other_control_namespaces(ds) if any(
+        f.slug in _CONTROL_NAMESPACE_NEEDS for f in found) else set()
+    if others:
+        def doubted(f: Finding) -> Finding:
+            ns = f.app.partition("/")[0]
+            hint = (f"{ns} may be the namespace of another Argo CD, whose own apps these are; "
+                    f"check them with --argocd-namespace {ns}")
+            return replace(f, confidence="unproven",
+                           detail="; ".join(x for x in (f.detail, hint) if x),
+                           severity="warning" if f.severity == "error" else f.severity)
+        found = [doubted(f) if f.slug in _CONTROL_NAMESPACE_NEEDS and
+                 f.app.partition("/")[0] in others else f for f in found]
     if cov.complete:
         return found
     config = [] if settings_known or not any(f.slug in _SETTINGS_NEEDS for f in found) \
