@@ -82,6 +82,9 @@ class Dataset:
     cluster_namespaces: frozenset[str] = frozenset()  # namespaces the cluster already has
     # what render could not reach or expand: {"kind", "name", "reason", "detail"} each
     render_gaps: list[dict[str, str]] = field(default_factory=list)
+    # AppProjects written in the repository's files, deployed or not (render-status.json):
+    # {"name", "namespace", "file", "line"} each
+    repository_projects: list[dict] = field(default_factory=list)
 
     def app(self, key: str) -> pd.Series:
         """The apps row of ``key`` (``<namespace>/<name>``, or a name only one app has)."""
@@ -173,6 +176,12 @@ def _application(data: dict, where: str, d: RawDocument,
         if wave[1]:
             rec.warnings.append(wave[1])
     return rec
+
+
+def _repository_projects(doc: dict) -> list[dict]:
+    found = doc.get("repository_projects")
+    return [p for p in found if isinstance(p, dict) and isinstance(p.get("name"), str)] \
+        if isinstance(found, list) else []
 
 
 def _render_gaps(doc: dict) -> list[dict[str, str]]:
@@ -297,4 +306,5 @@ def load_dataset(path: str | Path, *, cluster_api: str | Path | dict | None = No
                    load_errors=load_errors,
                    warnings=warnings, accounting=acc, root=root, cluster_scopes=cluster_scopes,
                    live=live, cluster_namespaces=existing,
-                   render_gaps=_render_gaps(status_doc))
+                   render_gaps=_render_gaps(status_doc),
+                   repository_projects=_repository_projects(status_doc))

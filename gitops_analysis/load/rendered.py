@@ -42,8 +42,9 @@ def rendered_files(root: Path) -> list[RenderedFile]:
 
 def render_status_doc(root: Path) -> dict[str, Any]:
     """``render-status.json`` as a whole ({} without one): ``apps``, what render could not
-    reach or expand (``appsets``, ``unreachable``) and the ``argocd_namespace`` it was given
-    (when it was); an unusable file is an InputError."""
+    reach or expand (``appsets``, ``unreachable``), the ``argocd_namespace`` it was given
+    (when it was) and the AppProjects written in the repository (``repository_projects``); an
+    unusable file is an InputError."""
     path = root / RENDER_STATUS
     if not path.exists() and not path.is_symlink():
         return {}
@@ -63,6 +64,8 @@ def render_status_doc(root: Path) -> dict[str, Any]:
     doc = {"apps": apps, "appsets": appsets, "unreachable": unreachable}
     if apps is not data and "argocd_namespace" in data:  # what render was given
         doc["argocd_namespace"] = data["argocd_namespace"]
+    if isinstance(data.get("repository_projects"), list):  # AppProjects written in its files
+        doc["repository_projects"] = data["repository_projects"]
     return doc
 
 

@@ -97,7 +97,7 @@ def sources_of(data: dict[str, Any]) -> list[Any]:
     return [spec["source"]] if spec.get("source") is not None else []
 
 
-def _is_application(data: Any, kind: str = "Application") -> bool:
+def is_argo_kind(data: Any, kind: str = "Application") -> bool:
     return isinstance(data, dict) and data.get("kind") == kind and \
         isinstance(data.get("apiVersion"), str) and data["apiVersion"].startswith("argoproj.io/")
 
@@ -123,7 +123,7 @@ def _applications(docs: list[RawDocument], display: str, *, strict: bool,
                     raise doc.error.input_error()
                 warn(_skipped(doc.error))
             continue
-        if not _is_application(doc.data, kind):
+        if not is_argo_kind(doc.data, kind):
             continue
         name = mapping(doc.data.get("metadata")).get("name")
         if not valid_app_name(name):
@@ -213,7 +213,7 @@ def _appset_doc(doc: RawDocument, name: str, display: str, default_namespace: st
     return AppSetDoc(name, data, where, display, doc.line, parent, namespace)
 
 
-def _yaml_files(folder: Path, root_real: str | None = None) -> list[Path]:
+def yaml_files_under(folder: Path, root_real: str | None = None) -> list[Path]:
     """*.yaml/*.yml under ``folder``, sorted; folder links are not followed, .git is skipped;
     with ``root_real``, file links that leave it are left out."""
     out = []
@@ -249,7 +249,7 @@ def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
                 raise InputError("no such file or folder", file=str(given),
                                  todo="pass Application files or folders to --apps")
             in_folder = p.is_dir()
-            for f in _yaml_files(p) if in_folder else [p]:
+            for f in yaml_files_under(p) if in_folder else [p]:
                 if in_folder and _in_chart(f, p):
                     continue  # a chart's templates are no YAML until Helm renders them
                 # a file named is strict; one found in a folder that does not parse is
@@ -265,7 +265,7 @@ def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
                              todo="pass the files or folders that hold the Applications")
     else:
         root_real = os.path.realpath(repo)
-        for f in _yaml_files(repo, root_real):
+        for f in yaml_files_under(repo, root_real):
             apps, sets = _read_app_file(f, f.relative_to(repo).as_posix(), strict=False,
                                         warn=warn, control_namespace=control_namespace)
             found += apps

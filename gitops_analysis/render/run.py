@@ -50,6 +50,7 @@ from gitops_analysis.render.helm import comparison_failure, find_helm
 from gitops_analysis.render.kustomize import find_kustomize
 from gitops_analysis.render.planning import plan_source
 from gitops_analysis.render.reading import STDERR, mapping
+from gitops_analysis.render.repo_projects import repository_projects
 from gitops_analysis.render.repositories import RepoMap, roots, url_key
 from gitops_analysis.render.results import (
     SEVERITY,
@@ -332,7 +333,7 @@ def render_repository(repo: str | Path, out: str | Path, *,
                 if key not in kept:
                     writer.drop(node.app)
             statuses = [sets.status[(d.key, d.where)] for d in used]
-            writer.commit(statuses, unreachable, recorded)
+            writer.commit(statuses, unreachable, recorded, repository_projects(repo))
     finally:
         bar.close()
         if ctx.kustomize is not None:

@@ -87,10 +87,12 @@ class DatasetWriter:
 
     def commit(self, appsets: list[AppSetStatus] | None = None,
                unreachable: list[Unreachable] | None = None,
-               argocd_namespace: str | None = None) -> None:
+               argocd_namespace: str | None = None,
+               repository_projects: list[dict] | None = None) -> None:
         """``render-status.json``, then the staged files replace the old ones;
         ``argocd_namespace``: the control-plane namespace render was given (left out when
-        none was: the readers' default applies)."""
+        none was: the readers' default applies); ``repository_projects``: the AppProjects
+        written in the repository's files (render.repo_projects)."""
         status = {name: self._results[name].status_entry() for name in sorted(self._results)}
         doc: dict = {"apps": status}
         if argocd_namespace:
@@ -100,6 +102,8 @@ class DatasetWriter:
                                                                         key=lambda s: s.name)}
         if unreachable:
             doc["unreachable"] = [u.status_entry() for u in unreachable]
+        if repository_projects:
+            doc["repository_projects"] = repository_projects
         (self.staging / "render-status.json").write_text(
             json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
             encoding="utf-8")

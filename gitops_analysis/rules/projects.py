@@ -42,6 +42,7 @@ class AppVerdict:
     message: str
     detail: str = ""
     unproven_from: tuple[str, ...] = ()  # project-missing: apps not analysed that could add it
+    doubt: bool = False  # project-missing: a file of the repository defines it (applied by hand?)
 
 
 def projects(ctx) -> Projects:
@@ -132,12 +133,18 @@ def _app_verdicts(ctx) -> dict[str, list[AppVerdict]]:
         if proj is None:
             if not pj.known:
                 continue
+            written = [p for p in getattr(ds, "repository_projects", [])
+                       if p["name"] == name and p.get("namespace", "") in ("", ctl)]
+            detail = _missing_detail(name, pj)
+            if written:
+                w = written[0]
+                detail = (f"AppProject {name} is written at {w['file']}:{w['line']}, but no app "
+                          "deploys it: if it is applied by hand, pass that file with --projects")
             found.append(AppVerdict(
                 "project-missing", "InvalidSpecError",
-                f"Application referencing project {a.project} which does not exist",
-                _missing_detail(name, pj),
+                f"Application referencing project {a.project} which does not exist", detail,
                 tuple(supply_candidates(ds, ctx.coverage, cluster=IN_CLUSTER,
-                                        words=group_words(name)))))
+                                        words=group_words(name))), doubt=bool(written)))
             continue
         if not proj.app_namespace_permitted(a.app_namespace, ctl):
             found.append(AppVerdict(
@@ -196,7 +203,7 @@ def rule_finding(rule: Rule, v: AppVerdict, app: str, row) -> Finding:
                 cluster=row["cluster"], group="argoproj.io", version="v1alpha1",
                 kind="Application", namespace=row["app_namespace"], name=row["name"],
                 detail=v.detail, file=row["file"], line=row["line"])
-    if v.unproven_from:
+    if v.unproven_from or v.doubt:
         f = replace(f, severity="warning", confidence="unproven",
                     could_come_from=v.unproven_from)
     return f
@@ -205,7 +212,8 @@ def rule_finding(rule: Rule, v: AppVerdict, app: str, row) -> Finding:
 def stopped_apps(ctx) -> set[str]:
     """Apps whose project checks fail: Argo CD compares and syncs nothing of theirs (a project
     that an unanalysed app could still supply does not count)."""
-    return {a for a, vs in app_verdicts(ctx).items() if any(not v.unproven_from for v in vs)}
+    return {a for a, vs in app_verdicts(ctx).items()
+            if any(not v.unproven_from and not v.doubt for v in vs)}
 
 
 def check_project_missing(ctx) -> list[Finding]:
