@@ -185,20 +185,26 @@ def propagate_failures(need_frame: pd.DataFrame, roots: dict[str, str]) -> dict[
     blocked: dict[str, list[dict]] = {}
     deps = need_frame[(need_frame["providers"].map(len) > 0) & ~need_frame["self_provided"] &
                       ~need_frame["preexisting"]]
-    records = deps.to_dict("records")
+    # the loop reads three columns; a blocking need's whole row is made a dict at the end only
+    rows = list(enumerate(zip(deps["app"].tolist(), deps["reason"].tolist(),
+                              deps["providers"].tolist())))
     changed = True
     while changed:
         changed = False
-        for rec in records:
-            app = rec["app"]
-            if app in roots or not all(p in fallen for p in rec["providers"]):
+        for i, (app, reason, providers) in rows:
+            if app in roots or not all(p in fallen for p in providers):
                 continue
-            entry = {"reason": rec["reason"], "provider": sorted(rec["providers"])[0], "need": rec}
+            entry = {"reason": reason, "provider": sorted(providers)[0], "need": i}
             have = blocked.setdefault(app, [])
-            if all(e["reason"] != rec["reason"] for e in have):
+            if all(e["reason"] != reason for e in have):
                 have.append(entry)
                 changed = True
             fallen.add(app)
+    used = sorted({e["need"] for v in blocked.values() for e in v})
+    records = dict(zip(used, deps.iloc[used].to_dict("records"))) if used else {}
+    for v in blocked.values():
+        for e in v:
+            e["need"] = records[e["need"]]
     return {a: sorted(v, key=lambda e: e["reason"]) for a, v in sorted(blocked.items())}
 
 

@@ -54,7 +54,11 @@ def _maybe_tags(text: str, emitted: str) -> bool:
 
 
 # in the JSON: strings PyYAML could read otherwise, aliases (ryml writes "*name") and merge keys
-_SUSPECT = re.compile(r'"((?:[-+]?\.?[0-9]|[-+]?\.[a-zA-Z]|~)[^"\\]*|[yYnNoOtTfF][a-zA-Z]{0,4}'
+# (of the words made of letters only those that can be doubtful: YAML 1.1's booleans and
+# nulls, and the keys true, false and null; any other word is a string to PyYAML too)
+_SUSPECT = re.compile(r'"((?:[-+]?\.?[0-9]|[-+]?\.[a-zA-Z]|~)[^"\\]*'
+                      r'|(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[tT]rue|TRUE'
+                      r'|[fF]alse|FALSE|[nN]ull|NULL)'
                       r'|\*[^"\\\s]*|<<|)"(:?)')
 _YAML11_WORDS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF True TRUE False FALSE "
                           "Null NULL ~".split())
@@ -184,7 +188,8 @@ def fast_load(text: str) -> tuple[bool, Any]:
     try:
         with _Quiet():
             tree = _ryml.parse_in_arena(text.encode("utf-8"))
-        emitted = _ryml.emit_json_malloc(tree, tree.root_id())
+        root = tree.root_id()
+        emitted = _ryml.emit_json_malloc(tree, root)
         # a cheap look for "!" and "&" first; the tree says for sure where a node has a tag
         if ("!" in text or "&" in text) and _maybe_tags(text, emitted) and _has_tags(tree):
             return False, None
@@ -215,7 +220,7 @@ def fast_load(text: str) -> tuple[bool, Any]:
         data = _DECODER.decode(emitted)
     except Exception:
         return False, None
-    if tree.is_stream(tree.root_id()):
+    if tree.is_stream(root):
         if not isinstance(data, list) or len(data) != 1:
             return False, None
         data = data[0]
