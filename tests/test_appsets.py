@@ -808,7 +808,9 @@ def test_cli_clusters_file(tmp_path, capsys):
     assert "argocd/monitoring-in-cluster: ok" in capsys.readouterr().out
     # without the Secrets the clusters generator is a gap: exit 1, said in the output
     assert main(args) == 1
-    assert "pass them with --clusters FILE" in capsys.readouterr().out
+    # render folds its lines within 120 columns where the path's length decides: joined
+    out = " ".join(line.strip() for line in capsys.readouterr().out.splitlines())
+    assert "pass them with --clusters FILE" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: Secret\nmetadata: {name: x}\ndata: {name: '%%%'}\n")
     assert main(args + ["--clusters", str(bad)]) == 2

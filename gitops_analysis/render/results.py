@@ -219,14 +219,14 @@ class RenderReport:
         counts = ", ".join(f"{n} {s}" for s, n in self.counts().items())
         extra = ""
         if self.appsets:
-            extra += f"; {len(self.appsets)} ApplicationSets"
+            extra += f"; {plural(len(self.appsets), 'ApplicationSet')}"
             partial = sum(not s.complete for s in self.appsets)
             if partial:
                 extra += f" ({partial} not fully expanded)"
         if self.unreachable:
-            extra += f"; {len(self.unreachable)} unreachable files not rendered"
-        return (f"render: {len(self.apps)} apps in {self.seconds:.2f} s: {counts} "
-                f"({cached} from the cache){extra}")
+            extra += f"; {plural(len(self.unreachable), 'unreachable file')} not rendered"
+        done = f": {counts} ({cached} from the cache)" if self.apps else ""
+        return f"render: {plural(len(self.apps), 'app')} in {self.seconds:.2f} s{done}{extra}"
 
 
 def jsonable(value: Any) -> Any:
