@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gitops_analysis.analysis.keys import apps_per_key, distinct_rows, row_codes
+from gitops_analysis.analysis.keys import apps_per_key, distinct_rows, row_codes, value_codes
 
 KEY = ["kind", "name"]
 
@@ -48,3 +48,13 @@ def test_distinct_rows_gives_one_row_per_code():
         [("CM", "a"), ("CM", "b"), ("Svc", "a"), ("CM", "c")]
     decided = np.array([k == "CM" for k, _ in rows.itertuples(index=False)])
     assert list(decided[codes]) == list(df["kind"] == "CM")
+
+
+def test_apps_per_key_takes_codes_the_caller_has():
+    df = _frame()
+    codes, apps = row_codes(df, KEY) * 7 + 3, value_codes(df["app"]) * 5  # any equal-for-equal
+    assert list(value_codes(df["app"])) == [0, 0, 1, 1, 0, 2, 1]
+    kept, got, counts = apps_per_key(df, KEY, "app", "last", codes, apps)
+    assert df[kept].equals(df.drop_duplicates(KEY + ["app"], keep="last"))
+    assert list(got) == list(codes)
+    assert counts[codes[0]] == 2  # CM/a: apps x and y

@@ -23,14 +23,18 @@ def row_codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
 
 
 def apps_per_key(frame: pd.DataFrame, key: Sequence[str], by: str = "app",
-                 keep: str = "first") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 keep: str = "first", codes: np.ndarray | None = None,
+                 other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For ``frame.drop_duplicates(key + [by], keep=keep)`` without building it: (the mask of
     the rows it keeps, the key code of every row of ``frame``, and the number of distinct
-    ``by`` values of each key code)."""
-    codes = row_codes(frame, key)
+    ``by`` values of each key code). ``codes`` and ``other``: the codes of ``key`` and ``by``
+    when the caller has them already (any integers equal exactly for equal values)."""
+    if codes is None:
+        codes = row_codes(frame, key)
     if not len(codes):
         return np.zeros(0, dtype=bool), codes, np.zeros(0, dtype=np.int64)
-    other = pd.factorize(frame[by].to_numpy(dtype=object))[0].astype(np.int64)
+    if other is None:
+        other = value_codes(frame[by])
     pair = codes * (int(other.max()) + 1) + other
     kept = ~pd.Series(pair).duplicated(keep=keep).to_numpy()
     counts = np.bincount(codes[kept], minlength=int(codes.max()) + 1)
@@ -43,3 +47,8 @@ def distinct_rows(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarr
     codes = row_codes(frame, columns)
     first = np.unique(codes, return_index=True)[1]
     return codes, frame[list(columns)].iloc[first]
+
+
+def value_codes(values: pd.Series) -> np.ndarray:
+    """An int64 per value, equal exactly for equal values (0, 1, ... by first appearance)."""
+    return pd.factorize(values.to_numpy(dtype=object))[0].astype(np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gitops_analysis.analysis.keys import apps_per_key, row_codes
+from gitops_analysis.analysis.keys import apps_per_key, row_codes, value_codes
 from gitops_analysis.core import messages
 from gitops_analysis.load.exclusions import excluded_mask
 from gitops_analysis.rules.projects import stopped_apps
@@ -34,12 +34,25 @@ def _applied(ctx) -> pd.DataFrame:
     return ctx.shared["ownership.applied"]
 
 
+def key_codes(ctx, res: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(key codes, app codes) of ``res``, rows of the dataset's resources: the key columns are
+    factorised once per run, for every rule that asks (see analysis.keys)."""
+    full = ctx.dataset.resources
+    if not full.index.equals(pd.RangeIndex(len(full))):
+        return row_codes(res, KEY), value_codes(res["app"])
+    if "ownership.codes" not in ctx.shared:
+        ctx.shared["ownership.codes"] = (row_codes(full, KEY), value_codes(full["app"]))
+    keys, apps = ctx.shared["ownership.codes"]
+    at = res.index.to_numpy()
+    return keys[at], apps[at]
+
+
 def _shared(ctx, crd: bool) -> pd.DataFrame:
     res = _applied(ctx)
     is_crd = (res["kind"] == "CustomResourceDefinition") & (res["group"] == "apiextensions.k8s.io")
     res = res[is_crd if crd else ~is_crd]
     # the rows of res.drop_duplicates(KEY + ["app"]) whose key two or more apps deploy
-    kept, codes, counts = apps_per_key(res, KEY)
+    kept, codes, counts = apps_per_key(res, KEY, "app", "first", *key_codes(ctx, res))
     many = counts[codes] > 1
     shared = res[kept & many]
     if shared.empty:
@@ -112,8 +125,11 @@ def check_shared_crd(ctx) -> pd.DataFrame | None:
 
 def check_repeated_resource(ctx) -> pd.DataFrame | None:
     res = _tracked(ctx)
-    codes = row_codes(res, ["app"] + KEY)
-    res = res[np.bincount(codes)[codes] > 1] if len(codes) else res  # the repeated keys only
+    keys, apps = key_codes(ctx, res)
+    if len(keys):  # the repeated keys only
+        _, at, counts = np.unique(keys * (int(apps.max()) + 1) + apps, return_inverse=True,
+                                  return_counts=True)
+        res = res[counts[at] > 1]
     counts = res.groupby(["app"] + KEY, sort=True).size()
     repeated = counts[counts > 1]
     if repeated.empty:

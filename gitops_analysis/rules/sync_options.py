@@ -17,6 +17,7 @@ from gitops_analysis.load.applications import HOOK_WEIGHT_ANNOTATION, WAVE_ANNOT
 from gitops_analysis.load.argo_objects import documents_at, projects_of
 from gitops_analysis.load.exclusions import excluded_mask
 from gitops_analysis.load.manifests import sync_wave
+from gitops_analysis.rules.ownership import key_codes
 from gitops_analysis.rules.registry import Rule, register
 
 #: read from spec.syncPolicy.syncOptions (controller/sync.go, appcontroller.go)
@@ -234,7 +235,7 @@ def check_shared_protection(ctx) -> list[dict] | None:
                                                                       "resource_filter", None))]
     res = res.assign(kind=res["kind"].astype(str))
     # res.drop_duplicates(KEY + ["app"], keep="last"), the keys of several apps only
-    kept, codes, counts = apps_per_key(res, KEY, keep="last")
+    kept, codes, counts = apps_per_key(res, KEY, "app", "last", *key_codes(ctx, res))
     shared = res[kept & (counts[codes] > 1)]
     if shared.empty:
         return None
