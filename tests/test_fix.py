@@ -125,3 +125,18 @@ def test_the_wave_fix_never_puts_a_parent_after_its_children(tmp_path):
     waves.update(dict(zip(plan.wave_changes["app"], plan.wave_changes["new_wave"])))
     assert waves["argocd/platform"] < waves["argocd/c1"]
     assert waves["argocd/root"] < waves["argocd/c1"]
+
+
+def test_a_shared_resource_without_any_crd_is_fixed(tmp_path):
+    # no app deploys a CRD: the dataset's CRD frame is empty, and stays a frame with its
+    # columns after the fix (an empty list used as a filter selected zero columns)
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: team\n"
+    root = write_dataset(tmp_path, {"b": application("b"), "c": application("c", wave="1")},
+                         {"b.yaml": cm, "c.yaml": cm})
+    ds = load_dataset(root)
+    assert ds.crds.empty
+    plan, proof = make_fix(ds)
+    # by hand: one ConfigMap in two apps -> one owner keeps it, GA101 on both apps goes away
+    assert proof.before.get("shared-resource:warning") == 2
+    assert "shared-resource:warning" not in proof.after
+    assert list(apply_fix(ds, plan).crds.columns) == list(ds.crds.columns)

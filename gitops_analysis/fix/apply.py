@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
+
 from gitops_analysis.analysis.overlap import KEY
 from gitops_analysis.core.kinds import NAMESPACED
 from gitops_analysis.fix.model import FixPlan
@@ -28,8 +30,10 @@ def apply_fix(ds, plan: FixPlan):
     if not plan.drops.empty:
         dropped_crds = plan.drops[plan.drops["kind"] == "CustomResourceDefinition"]
         gone = set(zip(dropped_crds["app"], dropped_crds["name"]))
-        crds = crds[[(a, n) not in gone for a, n in zip(crds["app"], crds["name"])]] \
-            .reset_index(drop=True)
+        # a boolean Series, not a list: an empty list would select zero columns of no CRDs
+        keep = pd.Series([(a, n) not in gone for a, n in zip(crds["app"], crds["name"])],
+                         index=crds.index, dtype=bool)
+        crds = crds[keep].reset_index(drop=True)
     apps = ds.apps.copy()
     if not plan.wave_changes.empty:
         new = plan.wave_changes.set_index("app")["new_wave"]
