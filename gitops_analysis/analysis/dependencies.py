@@ -18,7 +18,32 @@ from gitops_analysis.load.exclusions import ResourceFilter, excluded_mask
 NEED_COLUMNS = ["app", "cluster", "wave", "need", "reason", "group", "kind", "namespace",
                 "example_name", "example_namespace", "example_version", "example_file",
                 "example_line", "resources", "self_provided", "preexisting", "providers",
-                "status"]
+                "status", "ordered_by"]
+_RANK = {"ok": 0, "race": 1, "late": 2}
+
+
+def pair_order(apps: pd.DataFrame):
+    """``order(provider, consumer)`` -> (ok, race or late, what orders them).
+
+    Sync waves order the Applications one parent app syncs. Applications an ApplicationSet
+    generates are created and updated by its controller all at once: it never reads the
+    sync-wave annotation (nothing under ``applicationset/`` in Argo CD v3.5.1 does); only a
+    RollingSync strategy orders them, step by step (``progressivesync/progressive_sync.go``).
+    So two apps of one ApplicationSet are ordered by their steps, or not at all (a race)."""
+    waves = dict(zip(apps["app"], apps["wave"].astype(int)))
+    sets = dict(zip(apps["app"], apps["appset"]))
+    steps = dict(zip(apps["app"], apps["rollout_step"].astype(int)))
+
+    def order(provider: str, consumer: str) -> tuple[str, str]:
+        s = sets.get(provider, "")
+        if s and s == sets.get(consumer):
+            sp, sc = steps.get(provider, 0), steps.get(consumer, 0)
+            if sp and sc:
+                return ("ok" if sp < sc else "race" if sp == sc else "late"), f"steps:{s}"
+            return "race", f"appset:{s}"
+        pw, cw = waves[provider], waves[consumer]
+        return ("ok" if pw < cw else "race" if pw == cw else "late"), "wave"
+    return order
 
 
 def custom_kind_mask(resources: pd.DataFrame, cluster_scopes: dict | None = None) -> pd.Series:
@@ -54,15 +79,14 @@ def _providers_frame(dataset, res: pd.DataFrame,
     return crd_prov, ns_prov
 
 
-def _status(wave: int, provider_waves: list[int], self_provided: bool, preexisting: bool) -> str:
+def _status(app: str, providers: list[str], self_provided: bool, preexisting: bool,
+            order) -> tuple[str, str]:
+    """How the earliest provider is ordered before ``app``, and by what."""
     if self_provided or preexisting:
-        return "ok"
-    if not provider_waves:
-        return "missing"
-    first = min(provider_waves)
-    if first < wave:
-        return "ok"
-    return "race" if first == wave else "late"
+        return "ok", ""
+    if not providers:
+        return "missing", ""
+    return min((order(p, app) for p in providers), key=lambda o: (_RANK[o[0]], o[1]))
 
 
 def existing_namespaces(dataset) -> set[tuple[str, str]]:
@@ -95,6 +119,7 @@ def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFram
     res = dataset.resources
     res = res[~excluded_mask(res, dataset.apps, resource_filter)]
     waves = {a: int(w) for a, w in zip(dataset.apps["app"], dataset.apps["wave"])}
+    order = pair_order(dataset.apps)
     crd_prov, ns_prov = _providers_frame(dataset, res, resource_filter)
     cluster_has = set(dataset.cluster_scopes)
     existing = existing_namespaces(dataset)
@@ -114,6 +139,7 @@ def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFram
             self_p = any(a == app for _, a in plist)
             others = [(w, a) for w, a in plist if a != app]
             pre = (group, kind) in cluster_has
+            status, by = _status(app, [a for _, a in others], self_p, pre, order)
             rows.append({
                 "app": app, "cluster": cluster, "wave": waves[app], "need": "crd",
                 "reason": f"crd:{group}/{kind}", "group": group, "kind": kind, "namespace": "",
@@ -121,7 +147,7 @@ def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFram
                 "example_version": ex["version"], "example_file": ex["file"],
                 "example_line": int(ex["line"]), "resources": int(n), "self_provided": self_p,
                 "preexisting": pre, "providers": tuple(a for _, a in others),
-                "status": _status(waves[app], [w for w, _ in others], self_p, pre),
+                "status": status, "ordered_by": by,
             })
 
     used = res[(res["scope"] != CLUSTER) & (res["namespace"] != "")]
@@ -137,6 +163,7 @@ def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFram
             self_p = any(a == app for _, a in plist)
             others = [(w, a) for w, a in plist if a != app]
             pre = ns in BUILTIN_NAMESPACES or (cluster, ns) in existing
+            status, by = _status(app, [a for _, a in others], self_p, pre, order)
             rows.append({
                 "app": app, "cluster": cluster, "wave": waves[app],
                 "need": "namespace", "reason": f"namespace:{ns}", "group": "", "kind": "Namespace",
@@ -144,7 +171,7 @@ def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFram
                 "example_version": ex["version"], "example_file": ex["file"],
                 "example_line": int(ex["line"]), "resources": int(n), "self_provided": self_p,
                 "preexisting": pre, "providers": tuple(a for _, a in others),
-                "status": _status(waves[app], [w for w, _ in others], self_p, pre),
+                "status": status, "ordered_by": by,
             })
     df = pd.DataFrame(rows, columns=NEED_COLUMNS)
     return df.sort_values(["app", "need", "reason"], kind="stable").reset_index(drop=True)
@@ -152,15 +179,13 @@ def needs(dataset, resource_filter: ResourceFilter | None = None) -> pd.DataFram
 
 def dependency_edges(need_frame: pd.DataFrame, apps: pd.DataFrame) -> pd.DataFrame:
     """provider -> consumer edges with their reasons and ordering (ok, race, late)."""
-    waves = apps.set_index("app")["wave"]
+    order = pair_order(apps)
     rows = []
     for r in need_frame[need_frame["providers"].map(len) > 0].itertuples(index=False):
         if r.self_provided or r.preexisting:
             continue
         for p in r.providers:
-            pw = int(waves[p])
-            order = "ok" if pw < r.wave else ("race" if pw == r.wave else "late")
-            rows.append((p, r.app, r.reason, order))
+            rows.append((p, r.app, r.reason, order(p, r.app)[0]))
     df = pd.DataFrame(rows, columns=["provider", "consumer", "reason", "order"])
     return df.sort_values(["provider", "consumer", "reason"], kind="stable") \
         .reset_index(drop=True)
