@@ -37,10 +37,13 @@ def crd_missing(group: str, kind: str, namespace: str, name: str) -> str:
 
 
 def crd_version_missing(version: str, group: str, kind: str, namespace: str, name: str,
-                        installed: str) -> str:
-    """util/argo/argo.go AugmentSyncMsg, when another version of the kind is installed."""
+                        installed: str, installed_group: str | None = None) -> str:
+    """util/argo/argo.go AugmentSyncMsg, when another version of the kind is installed (in
+    ``installed_group`` when the kind is served in another group only: it looks the kind up in
+    its group first, then in any group)."""
+    other = group if installed_group is None else installed_group
     return (f"The Kubernetes API could not find version \"{version}\" of {group}/{kind} for "
-            f"requested resource {namespace}/{name}. Version \"{installed}\" of {group}/{kind} "
+            f"requested resource {namespace}/{name}. Version \"{installed}\" of {other}/{kind} "
             "is installed on the destination cluster.")
 
 

@@ -1,6 +1,7 @@
 """Rules that predict Argo CD's conditions. Importing this package registers every rule."""
 
 from . import (  # noqa: F401  (registration)
+    apiversions,
     cascade,
     comparison,
     crds,
