@@ -69,7 +69,8 @@ def config_candidates(ds, cov: Coverage) -> list[str]:
         words = group_words(a.name)  # not its namespace: openshift-gitops/x is no hint
         for p in a.source_paths or ():
             words |= group_words(p.replace("/", "-"))
-        score = 2 * (a.destination_namespace == ctl) + len(words & _CONFIG_WORDS)
+        # a name or path that says Argo CD weighs more than deploying into its namespace
+        score = 2 * len(words & _CONFIG_WORDS) + (a.destination_namespace == ctl)
         scored.append((-score, a.app))  # any of them may: what it deploys was not read
     return [name for _, name in sorted(scored)]
 

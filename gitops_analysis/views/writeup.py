@@ -99,7 +99,11 @@ def _no_incident(ds, findings: pd.DataFrame, label: str) -> str:
                   "that was not analysed:", ""]
         for r in possible.head(20).itertuples(index=False):
             who = either(list(r.could_come_from[:3])) or "an app not analysed"
-            lines.append(f"- `{r.app}`, unless {who} supplies it: {inline(r.message)}")
+            app = f"`{r.app}`" if r.app else "all apps"
+            lines.append(f"- {app}, unless {who} supplies it: {inline(r.message)}")
+        if len(possible) > 20:
+            lines.append(f"- and {len(possible) - 20} more (`gitops-analysis check` lists them "
+                         "all)")
     warnings = findings[(findings["severity"] == "warning") &
                         (findings["confidence"] != "unproven")]
     if not warnings.empty:

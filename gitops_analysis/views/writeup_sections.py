@@ -268,7 +268,8 @@ def coverage(m: Model) -> list[str]:
         for p in m.possible[:20]:
             where = either(p.could_come_from[:3]) or "an app that was not analysed"
             cond = f" (`{p.condition}`)" if p.condition else ""
-            lines.append(f"- `{p.app}` may fail{cond}, unless {where} supplies it: "
+            who = f"`{p.app}`" if p.app else "All apps"
+            lines.append(f"- {who} may fail{cond}, unless {where} supplies it: "
                          f"{inline(p.message)}")
         if len(m.possible) > 20:
             lines.append(f"- and {len(m.possible) - 20} more (`gitops-analysis check` lists "
