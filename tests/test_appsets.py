@@ -869,3 +869,23 @@ def test_matrix_size_is_bounded(monkeypatch):
         {"list": {"elements": [{"name": "x"}, {"name": "y"}]}}]}}])
     result = _run(data)
     assert result.applications is None and result.gaps[0].generator == "matrix"
+
+
+def test_an_applicationset_that_generates_nothing_says_so(tmp_path, capsys):
+    # a clusters generator whose selector matches none of the cluster Secrets: Argo CD creates
+    # no Application and reports nothing; render says it
+    from gitops_analysis.cli.main import main
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "set.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: ack, "
+        "namespace: argocd}\nspec:\n  generators:\n  - clusters:\n      selector:\n"
+        "        matchLabels: {ack: enabled}\n  template:\n    metadata: {name: 'ack-{{name}}'}\n"
+        "    spec:\n      project: default\n      source: {repoURL: https://e.com/r.git, "
+        "path: ack}\n      destination: {server: '{{server}}', namespace: ack}\n")
+    code = main(["render", str(repo), "--out", str(tmp_path / "ds"), "--clusters",
+                 str(FIXTURES / "clusters.yaml"), "--helm", "none"])
+    out = " ".join(line.strip() for line in capsys.readouterr().out.splitlines())
+    assert code == 0
+    assert ("set.yaml:1: ApplicationSet argocd/ack: generated no Application: its generators "
+            "gave no parameters") in out

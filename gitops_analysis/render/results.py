@@ -159,6 +159,11 @@ class AppSetStatus:
         for gap in self.gaps:
             out.append(f"{self.where}: ApplicationSet {self.name}: not expanded offline: "
                        f"{one_line(gap['message'])}")
+        if not (self.condition or self.gaps or self.applications or self.skipped):
+            # Argo CD creates nothing then, and says nothing either
+            out.append(f"{self.where}: ApplicationSet {self.name}: generated no Application: "
+                       "its generators gave no parameters (an empty list, a clusters selector "
+                       "that matches no cluster, a git path that matches nothing)")
         return out
 
 
