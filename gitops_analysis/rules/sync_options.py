@@ -53,6 +53,13 @@ def annotation_options(text: str) -> list[str]:
     return out
 
 
+#: compare options, read from the argocd.argoproj.io/compare-options annotation, never as sync
+#: options (v3.5.1 controller/state.go: ServerSideDiff and IncludeMutationWebhook on the
+#: Application, IgnoreExtraneous on a resource)
+COMPARE_OPTIONS = frozenset({"ServerSideDiff=true", "ServerSideDiff=false",
+                             "IncludeMutationWebhook=true", "IgnoreExtraneous"})
+
+
 def _hint(option: str) -> str:
     for known in sorted(APP_OPTIONS | RESOURCE_OPTIONS | DEFAULTS):
         if option.replace(" ", "").lower() == known.lower():
@@ -72,6 +79,11 @@ def option_problem(option: str, on_resource: bool) -> str:
                     f"spec.syncPolicy.syncOptions: on a resource Argo CD ignores it")
         return (f"sync option {option} is read only from a resource's {_ANNOTATION} "
                 "annotation: in spec.syncPolicy.syncOptions Argo CD ignores it")
+    for known in sorted(COMPARE_OPTIONS):
+        if option.replace(" ", "").lower() == known.lower():
+            where = "resource" if known == "IgnoreExtraneous" else "Application"
+            return (f"{option} is a compare option, not a sync option: Argo CD ignores it here "
+                    f"(write argocd.argoproj.io/compare-options: {known} on the {where})")
     return f"sync option {option!r} is unknown to Argo CD and ignored{_hint(option)}"
 
 
