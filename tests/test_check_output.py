@@ -379,3 +379,14 @@ def test_nothing_analysed_because_fetches_failed_says_where_to_render(capsys, tm
     assert out.splitlines()[-1] == ("  fetch failed 1: render again where the network reaches "
                                     "what they fetch, or with --chart-cache DIR holding their "
                                     "charts")
+
+
+def test_a_finding_about_all_apps_is_not_counted_in_zero_apps():
+    from conftest import FIXTURES
+
+    from gitops_analysis import load_dataset, run_rules
+    from gitops_analysis.views.text import summary_line
+
+    found = run_rules(load_dataset(FIXTURES / "rules" / "app-health-missing" / "fail"))
+    assert found["app"].tolist() == [""]  # the waves of the dataset, no app's own
+    assert summary_line(found).startswith("0 errors, 1 warning (0 unproven) about all apps;")

@@ -193,7 +193,9 @@ def summary_line(findings: pd.DataFrame) -> str:
     failing = sorted(set(findings.loc[findings["severity"] == "error", "app"]) - {""})
     apps = findings.loc[findings["app"] != "", "app"].nunique()
     unproven = int((findings["confidence"] == "unproven").sum())
+    # findings about the whole dataset (the apps' waves) belong to no app
+    where = f"in {plural(apps, 'app')}" if apps or findings.empty else "about all apps"
     text = (f"{plural(sev['error'], 'error')}, {plural(sev['warning'], 'warning')} "
-            f"({unproven} unproven) in {plural(apps, 'app')}; apps that will fail: "
+            f"({unproven} unproven) {where}; apps that will fail: "
             f"{', '.join(failing) if failing else 'none'}")
     return text  # long: fold it (every app that will fail is named)
