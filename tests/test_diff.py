@@ -460,3 +460,21 @@ def test_a_broken_baseline_is_an_input_error_at_its_line(repo, tmp_path, capsys)
     assert err.startswith(f"gitops-analysis check: {bad}:4: not JSON (")
     assert err.rstrip().endswith("write it again with 'gitops-analysis check DATASET "
                                  "--write-baseline FILE'")
+
+
+def test_nothing_analysed_at_the_head_says_what_to_do_by_reason(tmp_path, capsys):
+    # every app names another repository, which is not here: external, not a finding
+    repo = tmp_path / "other"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "test@example.com")
+    _git(repo, "config", "user.name", "test")
+    _write(repo, {"apps/web.yaml": _app("web", 0).replace(URL, "https://git.example/else.git")})
+    base = _commit(repo, "base")
+    _write(repo, {"apps/api.yaml": _app("api", 0).replace(URL, "https://git.example/else.git")})
+    head = _commit(repo, "head")
+    code, _, err = _run(capsys, repo, "--base", base, "--head", head)
+    assert code == 2
+    err = " ".join(line.strip() for line in err.splitlines())
+    assert "nothing was analysed at the head" in err
+    assert "external 2: pass --repo-map URL=DIR for the repositories they name" in err

@@ -610,3 +610,32 @@ def test_several_applications_in_one_file_each_get_their_own_apps_file(tmp_path)
         assert yaml.safe_load((out / "apps" / f"{name}.yaml").read_text()) == \
             yaml.safe_load(_app(name, "plain"))
     assert load_dataset(out).accounting.app_load_errors == 0
+
+
+def test_a_path_missing_from_a_repo_only_guessed_to_be_the_source_is_no_finding(tmp_path):
+    # REPO has no origin remote and no --repo-map is given: the one repoURL is taken to be REPO.
+    # The app's path is not in it: the guess is wrong, not Argo CD's render (external, no GA001)
+    import json
+
+    from gitops_analysis import load_dataset, run_rules
+    from gitops_analysis.render.run import render_repository
+
+    repo = tmp_path / "repo"
+    (repo / "apps").mkdir(parents=True)
+    (repo / "apps" / "web.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: web, namespace: "
+        "argocd}\nspec:\n  project: default\n  source: {repoURL: https://git.example/else.git, "
+        "path: web, targetRevision: main}\n  destination: {server: "
+        "https://kubernetes.default.svc, namespace: team}\n")
+    render_repository(repo, tmp_path / "ds", use_cache=False, helm="none")
+    status = json.loads((tmp_path / "ds" / "render-status.json").read_text())
+    assert status["apps"]["argocd/web"]["status"] == "external"
+    assert "not in REPO, which was taken for https://git.example/else.git" in \
+        status["apps"]["argocd/web"]["message"]
+    assert not (run_rules(load_dataset(tmp_path / "ds"))["slug"] == "comparison-error").any()
+    # once the guess is right (a folder web), the same app renders from REPO
+    (repo / "web").mkdir()
+    (repo / "web" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    render_repository(repo, tmp_path / "ds", use_cache=False, helm="none")
+    status = json.loads((tmp_path / "ds" / "render-status.json").read_text())
+    assert status["apps"]["argocd/web"]["status"] == "ok"

@@ -24,6 +24,7 @@ import pandas as pd
 
 from gitops_analysis.analysis.coverage import Coverage, coverage
 from gitops_analysis.core.errors import NotADatasetError, UsageError
+from gitops_analysis.core.words import plural
 from gitops_analysis.diff.compare import Changes, FindingsDiff, changes, match_findings
 from gitops_analysis.diff.render import Options, Rendered, Reuse, render_revision
 from gitops_analysis.diff.revisions import WORKTREE, Repository, open_repository
@@ -216,7 +217,7 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
                 progress=cast(TextIO, _Prefixed(progress, label)) if progress is not None
                 else None)
             done = rendered[label]
-            say(f"{label}: {len(done.outputs)} apps, {len(done.rendered)} rendered" +
+            say(f"{label}: {plural(len(done.outputs), 'app')}, {len(done.rendered)} rendered" +
                 (f", {len(done.reused)} as at the head" if label == "base" else ""))
         analysis = _Analysis(config, cluster_api, cluster_namespaces, namespace,
                              health_check_configured, tuple(projects), settings)
@@ -224,10 +225,14 @@ def run_diff(repo: str | Path, base: str, head: str = WORKTREE, *,
                                  ("head", head, head_commit, rendered["head"])])
     cov = made["head"].coverage
     if len(cov.frame) and (cov.frame["state"] == "not-analysed").all():
+        # what to do, by reason, as check says it (external: the repositories are elsewhere)
+        hints = cov.nothing_analysed()[1:]
+        todo = "; ".join(h.strip().replace(" to render", "") for h in hints) or (
+            "pass --repo-map URL=DIR for the repositories the apps name (REPO is the one its "
+            "origin remote names)")
         raise NotADatasetError(
             f"nothing was analysed at the head: {cov.line('head').split(': ', 1)[1]}",
-            file=str(repo), todo="pass --repo-map URL=DIR for the repositories the apps name "
-                                 "(REPO is the one its origin remote names)")
+            file=str(repo), todo=todo)
     result = DiffResult(made["base"], made["head"], sorted(changed),
                         match_findings(made["base"].findings, made["head"].findings),
                         changes(made["base"].ds, made["head"].ds))

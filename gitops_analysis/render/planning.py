@@ -103,13 +103,19 @@ def discovered_type(app_dir: str) -> str:
     return kind
 
 
-def _app_path(root: str, path: str, explicit: str | None) -> str:
-    """The real path of the app's folder; Refused when it leaves the repository or is none."""
+def _app_path(root: str, path: str, explicit: str | None, guessed: str = "") -> str:
+    """The real path of the app's folder; Refused when it leaves the repository or is none.
+    ``guessed``: the repoURL REPO was only taken to be (render.repositories.roots)."""
     kind = explicit or "unknown"
     target = os.path.normpath(os.path.join(root, path.lstrip("/")))
     if not inside(target, root):
         raise Refused("escaped", f"path {path} leaves the repository: refused; point the "
                       "app at a folder inside the repository", kind)
+    if not os.path.lexists(target) and guessed:
+        # nothing says REPO is that repository, and no app finds its path in it: the guess is
+        # wrong, not Argo CD's render
+        raise Refused("external", f"{path}: not in REPO, which was taken for {guessed} (it has "
+                      f"no origin remote): pass --repo-map {guessed}=DIR to render it", kind)
     if not os.path.lexists(target):
         # util/app/path/path.go Path(): "%s: %w" with ErrAppPathDoesNotExist
         raise Refused("failed", f"{path or '.'}: app path does not exist: fix spec.source.path "
@@ -155,7 +161,8 @@ def plan_source(source: Any, index: int, *, app_name: str, dest_namespace: str,
                           f"rendered: pass --repo-map {repo_url or 'URL'}=DIR to render it",
                           explicit or "unknown")
         plan.root = root
-        real = _app_path(root, path, explicit)
+        guessed = repo_url if url_key(repo_url) in getattr(roots, "guessed", ()) else ""
+        real = _app_path(root, path, explicit, guessed)
         plan.path = relative(real, root)
         source = merge_source_parameters(source, real, app_name, root)
         kind = explicit_type(source) or discovered_type(real)

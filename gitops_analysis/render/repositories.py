@@ -113,13 +113,24 @@ def parse_repo_map(repo_map: RepoMap | None) -> list[tuple[str, str]]:
     return out
 
 
-def roots(repo: Path, repo_map: RepoMap | None, source_urls: Iterable[str]) -> dict[str, str]:
+class Roots(dict):
+    """``url_key`` -> real path of the local folder that holds that repository; ``guessed``:
+    the keys taken to be REPO without anything saying so."""
+
+    guessed: frozenset[str] = frozenset()
+
+
+def roots(repo: Path, repo_map: RepoMap | None, source_urls: Iterable[tuple[str, str]]
+          ) -> Roots:
     """``url_key`` -> real path of the local folder that holds that repository.
 
-    ``source_urls``: the ``repoURL`` of every (non-chart) source of the apps; when REPO has no
-    ``origin`` and no ``--repo-map`` is given, a single URL among them is taken to be REPO.
+    ``source_urls``: (``repoURL``, path) of every (non-chart) source of the apps (the path
+    '' when unknown); when REPO has no
+    ``origin`` and no ``--repo-map`` is given, a single URL among them is taken to be REPO (a
+    guess: ``guessed`` says so until a source of that URL finds its path in REPO, and a path
+    REPO lacks is then no finding).
     """
-    found: dict[str, str] = {}
+    found = Roots()
     repo_real = os.path.realpath(repo)
     origin = git_origin(repo)
     if origin:
@@ -131,7 +142,11 @@ def roots(repo: Path, repo_map: RepoMap | None, source_urls: Iterable[str]) -> d
                              todo="map the URL to a local checkout")
         found[url_key(url)] = os.path.realpath(folder)
     if not origin and not pairs:
-        keys = {url_key(u) for u in source_urls}
+        keys = {url_key(u) for u, _ in source_urls}
         if len(keys) == 1:
-            found[keys.pop()] = repo_real
+            key = keys.pop()
+            found[key] = repo_real
+            if not any(os.path.isdir(os.path.join(repo_real, p.lstrip("/")))
+                       for _, p in source_urls):
+                found.guessed = frozenset({key})
     return found

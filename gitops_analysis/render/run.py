@@ -266,10 +266,12 @@ def render_repository(repo: str | Path, out: str | Path, *,
                                        set_losers)
     kustomize_renderer, helm_renderer = find_kustomize(kustomize), \
         find_helm(helm, chart_cache)
-    urls = [str(s["repoURL"]) for a in initial for s in sources_of(a.data)
+    urls = [(str(s["repoURL"]), str(s.get("path") or "")) for a in initial
+            for s in sources_of(a.data)
             if isinstance(s, dict) and s.get("repoURL") and not s.get("chart")]
+    urls += [(u, "") for u in _appset_urls(appset_docs)]  # their paths are templated
     ctx = Context(kustomize_renderer, helm_renderer,
-                  roots(repo, repo_map, urls + _appset_urls(appset_docs)), allow_remote,
+                  roots(repo, repo_map, urls), allow_remote,
                   float(timeout), use_cache, FileDigests())
     sets = _AppSets(ExpandContext(repos=ctx.roots, clusters=secrets,
                                   argocd_namespace=argocd_namespace), warn)
