@@ -448,3 +448,31 @@ def test_no_incident_lists_every_possible_problem_or_says_how_many_more(tmp_path
     assert unproven == 46
     assert f"- and {unproven - 20} more (`gitops-analysis check` lists them all)" in text
     assert "- ``" not in text
+
+
+def test_on_openshift_gitops_the_health_check_goes_into_the_argocd_resource(tmp_path):
+    # argocd-operator writes argocd-cm from its ArgoCD resource and undoes other changes
+    # (argoproj-labs/argocd-operator controllers/argocd/configmap.go): the write-up must not
+    # patch argocd-cm there
+    import yaml as pyyaml
+
+    from gitops_analysis.fix.proof import make_fix
+
+    apps = {n: application(n, wave=w).replace("namespace: argocd", "namespace: openshift-gitops")
+            for n, w in (("a", "0"), ("b", "1"))}
+    root = write_dataset(tmp_path, apps, {"openshift-gitops_a.yaml": CONFIGMAP,
+                                          "openshift-gitops_b.yaml": CONFIGMAP})
+    ds = load_dataset(root, argocd_namespace="openshift-gitops")
+    findings = run_rules(ds)
+    fix = make_fix(ds, findings=findings)
+    text = incident_markdown(ds, findings, wave_graph(ds, findings), dataset_label="ds", fix=fix)
+    assert "patch configmap argocd-cm" not in text
+    solution = section(text, "Solution")
+    assert "from the `ArgoCD` resource `openshift-gitops` (namespace `openshift-gitops`)" in \
+        solution
+    block = solution.split("```yaml\n", 1)[1].split("```", 1)[0]
+    entry = pyyaml.safe_load(block)["spec"]["resourceHealthChecks"][0]
+    assert (entry["group"], entry["kind"]) == ("argoproj.io", "Application")
+    assert entry["check"].startswith('hs = {}\nhs.status = "Progressing"\n')
+    assert "kubectl -n openshift-gitops edit argocd openshift-gitops" in \
+        section(text, "Deployment")

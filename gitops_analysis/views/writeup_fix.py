@@ -89,6 +89,20 @@ class Setup:
     # the template, as the write-up is placed)
     sync_order: tuple[tuple[int, tuple[str, ...]], ...]
     failing: bool  # the root fails today (it never applied anything)
+    # the ArgoCD resource through which argocd-operator (OpenShift GitOps) writes argocd-cm
+    # ('' when nothing says an operator manages this Argo CD)
+    argocd_resource: str = ""
+
+
+def _argocd_resource(ds) -> str:
+    """The ArgoCD resource in Argo CD's namespace that an app deploys; on OpenShift GitOps
+    (namespace openshift-gitops) the operator's default instance, named like it."""
+    res = ds.resources
+    cr = res[(res["group"] == "argoproj.io") & (res["kind"] == "ArgoCD") &
+             (res["namespace"] == ds.argocd_namespace)]
+    if len(cr):
+        return str(sorted(cr["name"])[0])
+    return "openshift-gitops" if ds.argocd_namespace == "openshift-gitops" else ""
 
 
 def _sum(counts: dict, severity: str) -> int:
@@ -233,7 +247,8 @@ def setup(ds, root: str, fix: tuple[Any, Any], *, label: str, repo: str | None,
         dataset=label, repo=repo or "",
         repo_url=str(first["repo_url"]) if first is not None else "",
         revision=str(first["target_revision"]) if first is not None else "",
-        argocd_namespace=str(ds.argocd_namespace), app_name=str(row["name"]),
+        argocd_namespace=str(ds.argocd_namespace), argocd_resource=_argocd_resource(ds),
+        app_name=str(row["name"]),
         app_file=str(row["file"]), source_paths=tuple(row["source_paths"]),
         path_line=path_line, wave_lines=tuple(wave_lines), new_path=new_path,
         instance=str(row["instance"]),

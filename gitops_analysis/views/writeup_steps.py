@@ -110,7 +110,19 @@ def solution(m: Model) -> list[str]:
             lines.append(f"- `{a}`: add `SkipDryRunOnMissingResource=true` to its syncOptions: "
                          "its dependencies form a cycle that no wave order satisfies.")
         lines.append("")
-    if f.health_snippet:
+    if f.health_snippet and s.argocd_resource:
+        step += 1
+        lines += [f"### Step {step}: let the waves wait for healthy apps", "",
+                  "argocd-operator (OpenShift GitOps) manages this Argo CD: it writes `argocd-cm` "
+                  f"from the `ArgoCD` resource `{s.argocd_resource}` (namespace "
+                  f"`{s.argocd_namespace}`) and undoes any other change to it. Add the "
+                  "Application health check to that resource's `spec.resourceHealthChecks`, "
+                  "beside the checks it has (a merge patch would replace the list):", ""]
+        lines += code("spec:\n  resourceHealthChecks:\n  - group: argoproj.io\n"
+                      "    kind: Application\n    check: |\n" +
+                      "".join(f"      {x[2:]}\n" if x else "\n"
+                              for x in HEALTH_SNIPPET.splitlines()[1:]), "yaml") + [""]
+    elif f.health_snippet:
         step += 1
         lines += [f"### Step {step}: let the waves wait for healthy apps", "",
                   "Add the Application health check to `argocd-cm` (namespace "
@@ -312,7 +324,11 @@ def deployment(m: Model) -> list[str]:
         cmds += [f"kubectl -n {_ns(m, app)} annotate application {name} "
                  f"argocd.argoproj.io/sync-wave={new} --overwrite"
                  for app, name, _, _, new in s.wave_lines] + [""]
-    if f.health_snippet:
+    if f.health_snippet and s.argocd_resource:
+        cmds += ["# the Application health check: add the resourceHealthChecks entry of the "
+                 "solution",
+                 f"kubectl -n {s.argocd_namespace} edit argocd {s.argocd_resource}", ""]
+    elif f.health_snippet:
         cmds += ["# the Application health check",
                  f"kubectl -n {s.argocd_namespace} patch configmap argocd-cm --type merge "
                  '--patch-file "$WORK/fix/argocd-cm.yaml"', ""]
@@ -432,7 +448,9 @@ def keeping(m: Model) -> list[str]:
         items.append("Give every Application a `spec.destination.namespace`: a resource without "
                      "a namespace then has somewhere to go instead of failing the whole app.")
     if m.fix.health_snippet:
-        items.append("Keep the Application health check in `argocd-cm`: without it the sync "
+        where = f"the ArgoCD resource `{m.setup.argocd_resource}`" if m.setup.argocd_resource \
+            else "`argocd-cm`"
+        items.append(f"Keep the Application health check in {where}: without it the sync "
                      "waves between Applications do not wait for anything.")
     return ["## Keeping it fixed", ""] + [f"- {x}" for x in items]
 
@@ -463,7 +481,10 @@ def files(m: Model) -> list[str]:
         lines.append(f"- **changed** {what}: namespace `{x.namespace}` for {x.kind} `{x.name}`")
     for a, old, new in f.wave_changes:
         lines.append(f"- **changed** the Application `{a}`: sync wave {old} -> {new}")
-    if f.health_snippet:
+    if f.health_snippet and s.argocd_resource:
+        lines.append(f"- **changed** the ArgoCD resource `{s.argocd_resource}` (namespace "
+                     f"`{s.argocd_namespace}`): the Application health check")
+    elif f.health_snippet:
         lines.append(f"- **changed** the ConfigMap `argocd-cm` (namespace `{s.argocd_namespace}`): "
                      "the Application health check")
     for p in m.causes:
