@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_analysis.views import writeup_after as after
 from gitops_analysis.views import writeup_sections as sections
 from gitops_analysis.views import writeup_steps as steps
 from gitops_analysis.views.writeup_model import Model, build_model, choose_root, has_incident
@@ -65,8 +66,8 @@ def incident_markdown(ds, findings: pd.DataFrame, graph, *, app: str | None = No
     parts = [sections.header(m, reconciled.summary if reconciled is not None else None),
              sections.summary(m), sections.coverage(m), sections.root_cause(m),
              sections.problems(m), sections.cascade(m, wave_graph_png), steps.solution(m),
-             steps.validation(m), steps.deployment(m), steps.expected(m), steps.monitoring(m),
-             steps.troubleshooting(m), steps.files(m), steps.keeping(m)]
+             steps.validation(m), steps.deployment(m), after.expected(m), after.monitoring(m),
+             after.troubleshooting(m), after.files(m), after.keeping(m)]
     if reconciled is not None:
         from gitops_analysis.views.reconcile import reconcile_markdown
 
