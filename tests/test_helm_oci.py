@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import wall_clock_limit
+from test_helm import _objects, _rendered, _status
 
 pytest.importorskip("helm_python")
 
@@ -248,24 +249,6 @@ def _render(repo: Path, out: Path, *flags: str | Path) -> subprocess.CompletedPr
          "--helm", "helm-python-sdk", "--no-cache", "--timeout", "60", *map(str, flags)],
         capture_output=True, text=True, timeout=wall_clock_limit(60, below=300), check=False,
         env=env)
-
-
-def _status(out: Path) -> dict[str, dict]:
-    apps = json.loads((out / "render-status.json").read_text())["apps"]
-    return {k.rsplit("/", 1)[-1]: v for k, v in apps.items()}
-
-
-def _rendered(out: Path, app: str) -> str:
-    found = sorted((out / "rendered").rglob(f"{app}.yaml"))
-    assert len(found) == 1, found
-    return found[0].read_text()
-
-
-def _objects(out: Path, app: str) -> dict[tuple[str, str], dict]:
-    docs = [d for d in yaml.safe_load_all(_rendered(out, app)) if d]
-    objs = {(d["kind"], d["metadata"]["name"]): d for d in docs}
-    assert len(objs) == len(docs), "an object twice"
-    return objs
 
 
 def test_oci_chart_pulled_from_the_registry_then_rendered_from_the_chart_cache(tmp_path,

@@ -43,7 +43,7 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def _without_origin(data: Any) -> Any:
+def without_origin(data: Any) -> Any:
     """The document without kustomize's origin annotation: where a resource was defined is not
     part of what it is (two apps rendering one file from different roots stay identical)."""
     meta = data.get("metadata") if isinstance(data, dict) else None
@@ -61,7 +61,7 @@ def _without_origin(data: Any) -> Any:
 
 def content_hash(data: Any) -> str:
     """A digest of a document that ignores key order, formatting and the origin annotation."""
-    data = _without_origin(data)
+    data = without_origin(data)
     try:
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           default=_json_default)

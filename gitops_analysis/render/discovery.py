@@ -34,7 +34,7 @@ from gitops_analysis.core.errors import InputError
 from gitops_analysis.core.names import APP_NAME_RULE, valid_app_name
 from gitops_analysis.core.paths import inside
 from gitops_analysis.load.applications import CONTROL_NAMESPACE, app_key, instance_name
-from gitops_analysis.load.manifests import ORIGIN_ANNOTATION
+from gitops_analysis.load.manifests import without_origin
 from gitops_analysis.load.yaml_reader import YAML_SUFFIXES, RawDocument, Remark
 from gitops_analysis.render.reading import mapping, read_yaml
 
@@ -336,20 +336,6 @@ def _with_namespace(data: dict[str, Any], namespace: str) -> dict[str, Any]:
     return {**data, "metadata": {**meta, "namespace": namespace}}
 
 
-def _without_origin(data: dict[str, Any]) -> dict[str, Any]:
-    """The Application without the ``config.kubernetes.io/origin`` annotation that the render
-    itself had kustomize add (never in the source: it would be copied with apps/)."""
-    meta = mapping(data.get("metadata"))
-    annotations = meta.get("annotations")
-    if not isinstance(annotations, dict) or ORIGIN_ANNOTATION not in annotations:
-        return data
-    rest = {k: v for k, v in annotations.items() if k != ORIGIN_ANNOTATION}
-    meta = {k: v for k, v in meta.items() if k != "annotations"}
-    if rest:
-        meta["annotations"] = rest
-    return {**data, "metadata": meta}
-
-
 def read_rendered_inputs(path: Path, parent: AppInput, origin_added: bool = False
                          ) -> tuple[int, list[AppInput], list[AppSetDoc]]:
     """The number of non-empty documents of an app's rendered output (``path``), and the
@@ -367,7 +353,7 @@ def read_rendered_inputs(path: Path, parent: AppInput, origin_added: bool = Fals
         namespace = _namespace_of(doc.data, default)
         # written with the namespace it gets when the parent applies it, so that the dataset
         # names it as Argo CD does whatever --argocd-namespace the loader is given
-        data = _with_namespace(_without_origin(doc.data) if origin_added else doc.data,
+        data = _with_namespace(without_origin(doc.data) if origin_added else doc.data,
                                namespace)
         content = _document_text(data)
         if content is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_analysis.load import yaml_stream as stream
-from gitops_analysis.load.manifests import ORIGIN_ANNOTATION
+from gitops_analysis.load.manifests import ORIGIN_ANNOTATION, without_origin
 from gitops_analysis.load.yaml_reader import parse_text
 
 _MAX_LINES = 200_000  # one document of a rendered file; beyond that it is not read here
@@ -48,20 +48,6 @@ def document_at(root, file: str, line: int, item: int = -1) -> Any:
         items = data.get("items") if isinstance(data, dict) else None
         return items[item] if isinstance(items, list) and item < len(items) else None
     return data
-
-
-def _without_origin(data: Any) -> Any:
-    if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
-        return data
-    meta = dict(data["metadata"])
-    ann = meta.get("annotations")
-    if isinstance(ann, dict) and ORIGIN_ANNOTATION in ann:
-        ann = {k: v for k, v in ann.items() if k != ORIGIN_ANNOTATION}
-        if ann:
-            meta["annotations"] = ann
-        else:
-            del meta["annotations"]
-    return {**data, "metadata": meta}
 
 
 _ABSENT = object()
@@ -123,7 +109,7 @@ def differences(a: Any, b: Any) -> list[FieldDiff]:
     """The fields that differ between two rendered documents (the origin annotation left out:
     it only says where each render came from)."""
     out: list[tuple[str, Any, Any]] = []
-    _walk(_without_origin(a), _without_origin(b), "", out)
+    _walk(without_origin(a), without_origin(b), "", out)
     return [FieldDiff(p or "(the whole document)", _show(x), _show(y)) for p, x, y in out]
 
 
