@@ -165,25 +165,6 @@ def bench_report(rows: list[str]) -> dict:
 
 DIFF_APPS = int(os.environ.get("BENCH_DIFF_APPS", "120"))
 _KUSTOMIZATION = "resources:\n- deployment.yaml\n- config.yaml\n- service.yaml\n"
-_DIFF_APP = """apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: {name}
-  namespace: argocd
-  annotations:
-    argocd.argoproj.io/sync-wave: "{wave}"
-spec:
-  project: default
-  source:
-    repoURL: https://git.example/fleet.git
-    path: apps/{name}
-    targetRevision: main
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: team-{team}
-  syncPolicy:
-    syncOptions: [CreateNamespace=true]
-"""
 _SERVICE = """apiVersion: v1
 kind: Service
 metadata:
@@ -201,7 +182,10 @@ def _git(repo: Path, *args: str) -> None:
 def diff_repository(repo: Path, apps: int) -> None:
     """``apps`` kustomize apps in 10 teams, committed; then one file of app-0003 changed."""
     sys.path.insert(0, str(HERE))
-    from fleet import CM, DEPLOY
+    from fleet import APP, CM, DEPLOY
+
+    # the fleet's Application, creating its namespace instead of syncing automatically
+    diff_app = APP.replace("    automated: {{}}\n", "    syncOptions: [CreateNamespace=true]\n")
 
     repo.mkdir(parents=True)
     _git(repo, "init", "-q", "-b", "main")
@@ -213,7 +197,7 @@ def diff_repository(repo: Path, apps: int) -> None:
         folder.mkdir(parents=True)
         (repo / "applications").mkdir(exist_ok=True)
         (repo / "applications" / f"{name}.yaml").write_text(
-            _DIFF_APP.format(name=name, wave=i % 3, team=team))
+            diff_app.format(name=name, wave=i % 3, namespace=f"team-{team}"))
         (folder / "kustomization.yaml").write_text(_KUSTOMIZATION)
         (folder / "deployment.yaml").write_text(
             DEPLOY.format(name=name, namespace=f"team-{team}", i=i))

@@ -154,9 +154,24 @@ def _in_chart(path: Path, top: Path) -> bool:
         folder = folder.parent
 
 
+def app_projects(docs: list[RawDocument], display: str) -> list[dict[str, Any]]:
+    """``{"name", "namespace", "file", "line"}`` of the AppProject documents of one file (a
+    kustomize patch of one too: it names the project)."""
+    found = []
+    for doc in docs:
+        if doc.error is None and is_argo_kind(doc.data, "AppProject"):
+            meta = mapping(doc.data.get("metadata"))
+            if isinstance(meta.get("name"), str) and meta["name"]:
+                ns = meta.get("namespace")
+                found.append({"name": meta["name"], "namespace": ns if isinstance(ns, str) else "",
+                              "file": display, "line": doc.line})
+    return found
+
+
 def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn,
-                   control_namespace: str,
-                   lenient_yaml: bool = False) -> tuple[list[AppInput], list[AppSetDoc]]:
+                   control_namespace: str, lenient_yaml: bool = False,
+                   projects: list[dict[str, Any]] | None = None
+                   ) -> tuple[list[AppInput], list[AppSetDoc]]:
     if not path.is_file():  # a named pipe must not block, a folder is no file
         if strict:
             raise InputError("not a regular file", file=display,
@@ -174,7 +189,8 @@ def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn,
             raise InputError(f"cannot be read ({exc.strerror})", file=display,
                              todo="check the path") from None
         return [], []
-    if not strict and b"Application" not in raw:
+    wanted_projects = projects is not None and b"AppProject" in raw
+    if not strict and b"Application" not in raw and not wanted_projects:
         return [], []  # most YAML files of a repository: not read any further
     docs, problem = read_yaml(path, display)
     if problem is not None:
@@ -183,6 +199,8 @@ def _read_app_file(path: Path, display: str, *, strict: bool, warn: Warn,
         if strict:
             warn(_skipped(problem))
         return [], []
+    if projects is not None and wanted_projects:
+        projects += app_projects(docs, display)
     appsets = [_appset_doc(doc, name, display, control_namespace, "") for doc, name in
                _applications(docs, display, strict=strict, warn=warn, kind="ApplicationSet")]
     apps = _applications(docs, display, strict=strict, warn=warn, lenient_yaml=lenient_yaml)
@@ -232,12 +250,14 @@ def yaml_files_under(folder: Path, root_real: str | None = None) -> list[Path]:
 def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
                 control_namespace: str = CONTROL_NAMESPACE,
                 losers: list[AppInput] | None = None,
-                set_losers: list[AppSetDoc] | None = None
+                set_losers: list[AppSetDoc] | None = None,
+                projects: list[dict[str, Any]] | None = None
                 ) -> tuple[list[AppInput], list[AppSetDoc]]:
     """The Applications and ApplicationSets of ``apps_paths`` (files or folders), else of every
     YAML file under ``repo``; each sorted by ``<namespace>/<name>``, each once (a second one is
     skipped with a warning, or put in ``losers`` / ``set_losers``). One without a namespace lives in
-    ``control_namespace``."""
+    ``control_namespace``. Without ``apps_paths``, ``projects`` (when given) collects the
+    AppProjects the same walk finds (:func:`app_projects`)."""
     found: list[AppInput] = []
     found_sets: list[AppSetDoc] = []
     if apps_paths:
@@ -267,7 +287,8 @@ def read_inputs(repo: Path, apps_paths: Sequence[str | Path] | None, warn: Warn,
         root_real = os.path.realpath(repo)
         for f in yaml_files_under(repo, root_real):
             apps, sets = _read_app_file(f, f.relative_to(repo).as_posix(), strict=False,
-                                        warn=warn, control_namespace=control_namespace)
+                                        warn=warn, control_namespace=control_namespace,
+                                        projects=projects)
             found += apps
             found_sets += sets
         if not found and not found_sets:

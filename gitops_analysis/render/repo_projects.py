@@ -12,17 +12,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gitops_analysis.render.discovery import MAX_APP_FILE_BYTES, is_argo_kind, yaml_files_under
-from gitops_analysis.render.reading import mapping, read_yaml
+from gitops_analysis.render.discovery import MAX_APP_FILE_BYTES, app_projects, yaml_files_under
+from gitops_analysis.render.reading import read_yaml
 
 
 def repository_projects(repo: Path) -> list[dict[str, Any]]:
     """``{"name", "namespace", "file", "line"}`` of every AppProject document under ``repo``
     (a kustomize patch of one too: it names the project), sorted; files that cannot be read are
-    left out (render reports what it needs from them)."""
+    left out (render reports what it needs from them). Render from the roots collects them in
+    its own walk of the repository (``read_inputs(projects=...)``); this walk is for ``--apps``."""
     found = []
-    root_real = os.path.realpath(repo)
-    for path in yaml_files_under(repo, root_real):
+    for path in yaml_files_under(repo, os.path.realpath(repo)):
         try:
             if path.stat().st_size > MAX_APP_FILE_BYTES or b"AppProject" not in path.read_bytes():
                 continue
@@ -30,14 +30,10 @@ def repository_projects(repo: Path) -> list[dict[str, Any]]:
             continue
         display = path.relative_to(repo).as_posix()
         docs, problem = read_yaml(path, display)
-        if problem is not None:
-            continue
-        for doc in docs:
-            if doc.error is None and is_argo_kind(doc.data, "AppProject"):
-                meta = mapping(doc.data.get("metadata"))
-                if isinstance(meta.get("name"), str) and meta["name"]:
-                    ns = meta.get("namespace")
-                    found.append({"name": meta["name"],
-                                  "namespace": ns if isinstance(ns, str) else "",
-                                  "file": display, "line": doc.line})
+        if problem is None:
+            found += app_projects(docs, display)
+    return sort_projects(found)
+
+
+def sort_projects(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda p: (p["name"], p["file"], p["line"]))

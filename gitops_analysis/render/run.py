@@ -50,7 +50,7 @@ from gitops_analysis.render.helm import comparison_failure, find_helm
 from gitops_analysis.render.kustomize import find_kustomize
 from gitops_analysis.render.planning import plan_source
 from gitops_analysis.render.reading import STDERR, mapping
-from gitops_analysis.render.repo_projects import repository_projects
+from gitops_analysis.render.repo_projects import repository_projects, sort_projects
 from gitops_analysis.render.repositories import RepoMap, roots, url_key
 from gitops_analysis.render.results import (
     SEVERITY,
@@ -262,8 +262,9 @@ def render_repository(repo: str | Path, out: str | Path, *,
     # from the roots, which copy of a name the dataset holds is known only at the end
     losers: list[AppInput] | None = None if apps_paths else []
     set_losers: list[AppSetDoc] | None = None if apps_paths else []
+    projects: list[dict] = []  # the AppProjects written in REPO's files, found on the way
     initial, appset_docs = read_inputs(repo, apps_paths, warn, argocd_namespace, losers,
-                                       set_losers)
+                                       set_losers, projects)
     kustomize_renderer, helm_renderer = find_kustomize(kustomize), \
         find_helm(helm, chart_cache)
     urls = [(str(s["repoURL"]), str(s.get("path") or "")) for a in initial
@@ -335,7 +336,8 @@ def render_repository(repo: str | Path, out: str | Path, *,
                 if key not in kept:
                     writer.drop(node.app)
             statuses = [sets.status[(d.key, d.where)] for d in used]
-            writer.commit(statuses, unreachable, recorded, repository_projects(repo))
+            writer.commit(statuses, unreachable, recorded,
+                          repository_projects(repo) if apps_paths else sort_projects(projects))
     finally:
         bar.close()
         if ctx.kustomize is not None:
