@@ -324,8 +324,8 @@ def test_a_fix_that_leaves_errors_never_says_it_clears_them(tmp_path):
     assert "clears every error" not in text and "clear all" not in text
     assert "exits 0 with no error;" not in text and "every app `ok`" not in text
     assert ("- **Status:** open: predicted from the rendered manifests of `ds`; the fix below "
-            "clears what it can change; there remain 1 error until the steps to do by hand are "
-            "done and 1 error of another app, outside this incident (see Validation)") in text
+            "clears what it can change; left: 1 error to resolve by hand and 1 error of another "
+            "app, outside this incident (see Validation)") in text
     solution = section(text, "Solution")
     assert ("Applied to the analysis, these steps leave 2 errors of the 2 predicted: 1 error of "
             "`argocd/api` that only the steps to do by hand resolve") in solution

@@ -121,12 +121,12 @@ def header(m: Model, observed: dict | None = None) -> list[str]:
         proof = "the fix below, applied to the analysis, clears every error and shared resource"
     elif f.ok:
         by_hand, elsewhere = left_errors(m)
-        parts = ([f"{n_of(len(by_hand), 'error')} until the steps to do by hand are done"]
+        parts = ([f"{n_of(len(by_hand), 'error')} to resolve by hand"]
                  if by_hand else []) + \
             ([f"{n_of(len(elsewhere), 'error')} of {others(elsewhere)}, outside this incident"]
              if elsewhere else [])
-        proof = ("the fix below clears what it can change; there remain "
-                 + " and ".join(parts) + " (see Validation)")
+        proof = ("the fix below clears what it can change; left: " + " and ".join(parts)
+                 + " (see Validation)")
     else:
         proof = f"the fix below leaves {n_of(len(f.remaining), 'problem')} (see Validation)"
     status = f"open: predicted from the rendered manifests of `{m.label}`; {proof}"
